@@ -1,0 +1,48 @@
+"""meetings, outbox and inbox
+
+Revision ID: 0001
+Revises:
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from treffpunkt_shared.messaging.migration import create_inbox, create_outbox
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "meetings",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("series", sa.String(200), nullable=False, server_default=""),
+        sa.Column("number", sa.Integer),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("timezone", sa.String(64), nullable=False, server_default="Europe/Berlin"),
+        sa.Column("host", sa.String(300), nullable=False, server_default=""),
+        sa.Column("venue_name", sa.String(200), nullable=False),
+        sa.Column("venue_address", sa.String(300), nullable=False, server_default=""),
+        sa.Column("venue_room", sa.String(200), nullable=False, server_default=""),
+        sa.Column("theme", sa.String(300), nullable=False, server_default=""),
+        sa.Column("description", sa.Text, nullable=False, server_default=""),
+        sa.Column("capacity", sa.Integer, nullable=False),
+        sa.Column("registration_opens_at", sa.DateTime(timezone=True)),
+        sa.Column("registration_closes_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.String(20), nullable=False, server_default="draft"),
+        sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    create_outbox()
+    create_inbox()
+
+
+def downgrade():
+    op.drop_table("processed_messages")
+    op.drop_table("outbox")
+    op.drop_table("meetings")

@@ -1,0 +1,1 @@
+"""The notify service: every email, exactly once."""

@@ -1,0 +1,54 @@
+"""The notify service's settings, read from the environment in this one place."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from treffpunkt_shared.config import (DEFAULT_AMQP_URL, DEFAULT_SMTP_HOST, DEFAULT_SMTP_PORT, env_int, env_ints,
+                                      env_str, environ, postgres_url)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = postgres_url("treffpunkt_notify")
+    amqp_url: str = DEFAULT_AMQP_URL
+    namespace: str = "treffpunkt"
+    public_base_url: str = "http://127.0.0.1:8003"
+    registration_base_url: str = "http://127.0.0.1:8002"
+    # SMTP_HOST=capture keeps mails in files under MAIL_CAPTURE_DIR instead of sending them (embedded mode).
+    smtp_host: str = DEFAULT_SMTP_HOST
+    smtp_port: int = DEFAULT_SMTP_PORT
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_timeout_seconds: int = 30
+    mail_from: str = "treffpunkt <noreply@treffpunkt.invalid>"
+    mail_capture_dir: str = "var/mail"
+    # Waits after a temporary SMTP failure (4xx, connection lost); after the last one the mail has failed.
+    mail_retry_delays_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
+    delivery_limit: int = 5
+    retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
+    organiser_token: str = ""
+
+    @classmethod
+    def from_env(cls, env=None) -> "Settings":
+        env = environ() if env is None else env
+        base = cls()
+        return cls(
+            database_url=env_str(env, "DATABASE_URL", base.database_url),
+            amqp_url=env_str(env, "AMQP_URL", base.amqp_url),
+            namespace=env_str(env, "TREFFPUNKT_NAMESPACE", base.namespace),
+            public_base_url=env_str(env, "PUBLIC_BASE_URL", base.public_base_url),
+            registration_base_url=env_str(env, "REGISTRATION_BASE_URL", base.registration_base_url),
+            smtp_host=env_str(env, "SMTP_HOST", base.smtp_host),
+            smtp_port=env_int(env, "SMTP_PORT", base.smtp_port),
+            smtp_username=env_str(env, "SMTP_USERNAME", base.smtp_username),
+            smtp_password=env_str(env, "SMTP_PASSWORD", base.smtp_password),
+            smtp_security=env_str(env, "SMTP_SECURITY", base.smtp_security),
+            smtp_timeout_seconds=env_int(env, "SMTP_TIMEOUT_SECONDS", base.smtp_timeout_seconds),
+            mail_from=env_str(env, "MAIL_FROM", base.mail_from),
+            mail_capture_dir=env_str(env, "MAIL_CAPTURE_DIR", base.mail_capture_dir),
+            mail_retry_delays_s=env_ints(env, "MAIL_RETRY_DELAYS_S", base.mail_retry_delays_s),
+            delivery_limit=env_int(env, "DELIVERY_LIMIT", base.delivery_limit),
+            retry_delays_ms=env_ints(env, "RETRY_DELAYS_MS", base.retry_delays_ms),
+            organiser_token=env_str(env, "ORGANISER_TOKEN", base.organiser_token),
+        )

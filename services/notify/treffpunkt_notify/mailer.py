@@ -1,0 +1,158 @@
+"""Handing a mail to SMTP so that a crash can never send it twice.
+
+The delivery is committed in our database *between* sending the message body
+and sending the final ``.`` that tells the SMTP server to accept it:
+
+    MAIL FROM, RCPT TO, DATA, <body>  →  commit "sent"  →  "."  →  250
+
+A worker killed before the commit leaves the server with an unfinished DATA,
+which it discards, and the mail still pending: it is sent again, once. A
+worker killed after the commit has already written "." to the socket or not:
+in the first case the kernel still delivers it, in the second the mail is
+lost; that window is a single ``send()`` call. A server that refuses the
+finished message (4xx/5xx after ".") is handled by the caller, which undoes
+the commit. This is the price of "never twice": we prefer it, as a duplicate
+cannot be taken back and a rare loss shows in the delivery log.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Callable
+
+from treffpunkt_shared.timeutil import utcnow
+
+
+class TemporaryMailError(Exception):
+    """Try again later: SMTP 4xx, connection refused or lost, timeout."""
+
+
+class PermanentMailError(Exception):
+    """Do not try again: SMTP 5xx."""
+
+
+def _classify(code: int, text: str) -> Exception:
+    detail = f"{code} {text}"
+    return PermanentMailError(detail) if 500 <= code < 600 else TemporaryMailError(detail)
+
+
+class _CommitPointSMTP(smtplib.SMTP):
+    def send_with_commit(self, from_addr: str, to_addr: str, message: bytes, commit: Callable[[], None]) -> None:
+        self.ehlo_or_helo_if_needed()
+        code, resp = self.mail(from_addr)
+        if code != 250:
+            self.rset()
+            raise _classify(code, resp.decode(errors="replace"))
+        code, resp = self.rcpt(to_addr)
+        if code not in (250, 251):
+            self.rset()
+            raise _classify(code, resp.decode(errors="replace"))
+        code, resp = self.docmd("data")
+        if code != 354:
+            self.rset()
+            raise _classify(code, resp.decode(errors="replace"))
+        body = smtplib._quote_periods(smtplib._fix_eols(message) if isinstance(message, str) else message)
+        body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.send(body)
+        commit()
+        self.send(b".\r\n")
+        code, resp = self.getreply()
+        if code != 250:
+            raise _classify(code, resp.decode(errors="replace"))
+
+
+class SmtpMailer:
+    """Sends over one reused SMTP connection; reconnects when it is lost."""
+
+    def __init__(self, host: str, port: int, *, username: str = "", password: str = "", security: str = "none",
+                 timeout: float = 30):
+        self.host, self.port = host, port
+        self.username, self.password = username, password
+        self.security = security
+        self.timeout = timeout
+        self._smtp: _CommitPointSMTP | None = None
+
+    def _connect(self) -> _CommitPointSMTP:
+        if self._smtp is not None:
+            return self._smtp
+        try:
+            if self.security == "tls":
+                smtp = _SSLCommitPointSMTP(self.host, self.port, timeout=self.timeout,
+                                           context=ssl.create_default_context())
+            else:
+                smtp = _CommitPointSMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TemporaryMailError(f"authentication failed: {exc.smtp_code}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryMailError(f"cannot connect to {self.host}:{self.port}: {exc!r}") from None
+        self._smtp = smtp
+        return smtp
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except Exception:
+                pass
+            self._smtp = None
+
+    def send(self, sender: str, recipient: str, message: bytes, commit: Callable[[], None]) -> None:
+        smtp = self._connect()
+        try:
+            smtp.send_with_commit(sender, recipient, message, commit)
+        except (TemporaryMailError, PermanentMailError):
+            raise
+        except smtplib.SMTPResponseException as exc:
+            self._drop()
+            raise _classify(exc.smtp_code, str(exc.smtp_error)) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise TemporaryMailError(f"connection lost: {exc!r}") from None
+
+    def _drop(self) -> None:
+        try:
+            if self._smtp is not None:
+                self._smtp.close()
+        finally:
+            self._smtp = None
+
+
+class _SSLCommitPointSMTP(smtplib.SMTP_SSL, _CommitPointSMTP):
+    pass
+
+
+class CapturingMailer:
+    """Embedded mode: keeps each mail as an .eml file, readable on the notify service's mail page."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, sender: str, recipient: str, message: bytes, commit: Callable[[], None]) -> None:
+        commit()
+        name = f"{utcnow():%Y%m%dT%H%M%S%f}-{abs(hash(message)) % 10**8:08d}.eml"
+        tmp = self.directory / (name + ".tmp")
+        tmp.write_bytes(message)
+        tmp.rename(self.directory / name)
+
+    def close(self) -> None:
+        pass
+
+    def captured(self) -> list[Path]:
+        return sorted(self.directory.glob("*.eml"), reverse=True)
+
+
+def mailer_for(settings):
+    if settings.smtp_host == "capture":
+        return CapturingMailer(settings.mail_capture_dir)
+    return SmtpMailer(settings.smtp_host, settings.smtp_port, username=settings.smtp_username,
+                      password=settings.smtp_password, security=settings.smtp_security,
+                      timeout=settings.smtp_timeout_seconds)

@@ -1,0 +1,1 @@
+"""The registration service: participants register for published meetings."""

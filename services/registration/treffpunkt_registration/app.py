@@ -1,0 +1,34 @@
+"""The registration service's app factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, render_template
+
+from treffpunkt_shared import http, i18n
+from treffpunkt_shared.db import is_reachable, make_engine
+from treffpunkt_shared.messaging.connection import is_broker_reachable
+
+from . import api, pages
+from .catalog import catalog
+from .config import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    app = Flask(__name__)
+    app.extensions["treffpunkt"] = {"engine": engine, "settings": settings}
+    i18n.install(app, catalog)
+    http.install(app, service="registration",
+                 html_error=lambda code, message: render_template("error.html", code=code, message=message))
+    app.register_blueprint(http.health_blueprint({
+        "database": lambda: is_reachable(engine),
+        "broker": lambda: is_broker_reachable(settings.amqp_url),
+    }))
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,92 @@
+"""The registration service's read model of meetings, kept from ``meeting.*`` events."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from treffpunkt_shared.contracts import MEETING_PUBLISHED, Contract, Envelope
+from treffpunkt_shared.messaging.consumer import process_once
+from treffpunkt_shared.timeutil import as_utc, utcnow
+
+from .models import inbox, meetings
+
+
+class RegistrationClosed(Exception):
+    """Registration is not possible; ``reason`` is the German text shown to the visitor."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def apply_meeting_published(tx: sa.Connection, payload: dict) -> None:
+    meeting_id = str(payload["meeting_id"])
+    venue = payload["venue"]
+    values = {
+        "title": payload["title"], "series": payload["series"], "number": payload["number"],
+        "starts_at": as_utc(payload["starts_at"]), "ends_at": as_utc(payload["ends_at"]),
+        "timezone": payload["timezone"], "host": payload["host"], "venue_name": venue["name"],
+        "venue_address": venue["address"], "venue_room": venue["room"], "theme": payload["theme"],
+        "description": payload["description"], "capacity": payload["capacity"],
+        "registration_opens_at": as_utc(payload["registration_opens_at"]),
+        "registration_closes_at": as_utc(payload["registration_closes_at"]),
+        "revision": payload["revision"], "status": "open",
+    }
+    current = tx.execute(sa.select(meetings.c.revision).where(meetings.c.id == meeting_id)
+                         .with_for_update()).first()
+    if current is None:
+        tx.execute(meetings.insert().values(id=meeting_id, **values))
+    elif current.revision < payload["revision"]:
+        # Events may arrive out of order after a retry: an older revision never overwrites a newer one.
+        tx.execute(meetings.update().where(meetings.c.id == meeting_id).values(**values))
+
+
+def make_handler(engine: sa.Engine):
+    """The registration worker's message handler."""
+
+    def handle(envelope: Envelope, contract: Contract, payload: dict) -> None:
+        if contract is MEETING_PUBLISHED:
+            process_once(engine, inbox, envelope, lambda tx: apply_meeting_published(tx, payload))
+        # Other meeting.* events are not needed yet; they are acknowledged, not dead-lettered.
+
+    return handle
+
+
+def meeting_as_dict(row) -> dict:
+    m = dict(row._mapping)
+    for key in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+        m[key] = as_utc(m[key])
+    return m
+
+
+def get_meeting(conn: sa.Connection, meeting_id: str) -> dict | None:
+    row = conn.execute(sa.select(meetings).where(meetings.c.id == meeting_id)).first()
+    return meeting_as_dict(row) if row else None
+
+
+def open_meetings(engine: sa.Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(meetings).where(meetings.c.status == "open")
+                            .order_by(meetings.c.starts_at)).all()
+    return [meeting_as_dict(r) for r in rows if registration_problem(meeting_as_dict(r)) is None]
+
+
+def registration_problem(meeting: dict) -> str | None:
+    """Why one cannot register for ``meeting`` now, or None."""
+    now = utcnow()
+    if meeting["status"] != "open":
+        return "Für dieses Treffen ist keine Anmeldung möglich."
+    if meeting["registration_opens_at"] and now < meeting["registration_opens_at"]:
+        return "Die Anmeldung ist noch nicht geöffnet."
+    if meeting["registration_closes_at"] and now >= meeting["registration_closes_at"]:
+        return "Die Anmeldung ist geschlossen."
+    return None
+
+
+def snapshot(meeting: dict) -> dict:
+    """The meeting details a registration event carries for the emails."""
+    return {
+        "meeting_id": meeting["id"], "title": meeting["title"], "starts_at": meeting["starts_at"],
+        "ends_at": meeting["ends_at"], "timezone": meeting["timezone"], "theme": meeting["theme"],
+        "venue": {"name": meeting["venue_name"], "address": meeting["venue_address"],
+                  "room": meeting["venue_room"]},
+    }

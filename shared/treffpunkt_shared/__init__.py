@@ -1,0 +1,1 @@
+"""treffpunkt's common library."""

@@ -1,0 +1,191 @@
+"""Every message treffpunkt sends, declared once.
+
+Publisher and consumer both use these declarations: the publisher builds the
+envelope with :func:`make_envelope`, the consumer checks it with
+:func:`parse_envelope`. A contract is a routing key, a schema version and a
+marshmallow schema for the payload.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+ENVELOPE_CONTENT_TYPE = "application/json"
+
+
+class VenueSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+    room = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class MeetingSnapshotSchema(Schema):
+    """What a participant's email needs to know about a meeting."""
+
+    meeting_id = fields.UUID(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    timezone = fields.String(load_default="Europe/Berlin")
+    venue = fields.Nested(VenueSchema, required=True)
+    theme = fields.String(load_default="")
+
+
+class MeetingPublishedSchema(MeetingSnapshotSchema):
+    series = fields.String(load_default="")
+    number = fields.Integer(load_default=None, allow_none=True)
+    host = fields.String(load_default="")
+    description = fields.String(load_default="")
+    capacity = fields.Integer(required=True, validate=validate.Range(min=1))
+    registration_opens_at = fields.DateTime(load_default=None, allow_none=True)
+    registration_closes_at = fields.DateTime(load_default=None, allow_none=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ParticipantSchema(Schema):
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    email = fields.Email(required=True)
+    organisation = fields.String(required=True)
+    function = fields.String(load_default="")
+    language = fields.String(load_default="de", validate=validate.OneOf(["de", "en"]))
+
+
+class RegistrationEventSchema(Schema):
+    registration_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["confirmed", "waitlisted"]))
+    waitlist_position = fields.Integer(load_default=None, allow_none=True)
+    meeting = fields.Nested(MeetingSnapshotSchema, required=True)
+    participant = fields.Nested(ParticipantSchema, required=True)
+
+
+class NotificationOutcomeSchema(Schema):
+    notification_id = fields.UUID(required=True)
+    kind = fields.String(required=True)
+    source_message_id = fields.UUID(required=True)
+    reason = fields.String(load_default="")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One message type: its routing key, its version and its payload schema."""
+
+    type: str
+    version: int
+    schema: type[Schema]
+
+    def load_payload(self, payload: dict) -> dict:
+        return self.schema().load(payload)
+
+    def dump_payload(self, payload: dict) -> dict:
+        # Validate on the way out too, so a producer cannot publish what no consumer accepts.
+        data = json_ready(payload)
+        errors = self.schema().validate(data)
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+MEETING_PUBLISHED = Contract("meeting.published", 1, MeetingPublishedSchema)
+REGISTRATION_CONFIRMED = Contract("registration.confirmed", 1, RegistrationEventSchema)
+REGISTRATION_WAITLISTED = Contract("registration.waitlisted", 1, RegistrationEventSchema)
+NOTIFICATION_SENT = Contract("notification.sent", 1, NotificationOutcomeSchema)
+NOTIFICATION_FAILED = Contract("notification.failed", 1, NotificationOutcomeSchema)
+
+CONTRACTS: dict[str, Contract] = {
+    c.type: c
+    for c in (
+        MEETING_PUBLISHED,
+        REGISTRATION_CONFIRMED,
+        REGISTRATION_WAITLISTED,
+        NOTIFICATION_SENT,
+        NOTIFICATION_FAILED,
+    )
+}
+
+
+class EnvelopeSchema(Schema):
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.DateTime(required=True)
+    producer = fields.String(required=True)
+    correlation_id = fields.String(load_default=None, allow_none=True)
+    payload = fields.Dict(required=True)
+
+
+class RejectedMessage(Exception):
+    """A message that can never be processed: it goes to the dead-letter queue with this reason."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: uuid.UUID
+    type: str
+    version: int
+    occurred_at: datetime
+    producer: str
+    correlation_id: str | None
+    payload: dict
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_ready(value):
+    """``value`` with datetimes and UUIDs turned into the strings JSON carries."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def make_envelope(contract: Contract, payload: dict, *, producer: str,
+                  correlation_id: str | None = None, message_id: uuid.UUID | None = None) -> dict:
+    """Build the JSON-ready envelope for ``payload`` under ``contract``."""
+    return {
+        "id": str(message_id or uuid.uuid4()),
+        "type": contract.type,
+        "version": contract.version,
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "producer": producer,
+        "correlation_id": correlation_id,
+        "payload": contract.dump_payload(payload),
+    }
+
+
+def encode(envelope: dict) -> bytes:
+    return json.dumps(envelope, default=_json_default, ensure_ascii=False).encode("utf-8")
+
+
+def parse_envelope(body: bytes, content_type: str | None) -> tuple[Envelope, Contract, dict]:
+    """Decode and validate a message body; raise :class:`RejectedMessage` saying why it is unusable."""
+    if content_type and content_type.split(";")[0].strip().lower() != ENVELOPE_CONTENT_TYPE:
+        raise RejectedMessage(f"unsupported content type {content_type!r}")
+    try:
+        raw = json.loads(body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RejectedMessage(f"body is not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise RejectedMessage("envelope is not a JSON object")
+    try:
+        data = EnvelopeSchema().load(raw, unknown="exclude")
+    except ValidationError as exc:
+        raise RejectedMessage(f"invalid envelope: {exc.messages}") from None
+    contract = CONTRACTS.get(data["type"])
+    if contract is None:
+        raise RejectedMessage(f"unknown message type {data['type']!r}")
+    if data["version"] > contract.version:
+        raise RejectedMessage(
+            f"unsupported version {data['version']} of {contract.type} (this consumer knows {contract.version})")
+    try:
+        payload = contract.load_payload(data["payload"])
+    except ValidationError as exc:
+        raise RejectedMessage(f"invalid payload for {contract.type}: {exc.messages}") from None
+    return Envelope(**data), contract, payload

@@ -1,0 +1,115 @@
+"""HTTP pieces every service's Flask app uses: errors, JSON input, health, correlation ids, headers."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Callable
+
+from flask import Blueprint, Flask, g, jsonify, request
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType, BadRequest
+
+from .logs import log_event
+
+log = logging.getLogger("treffpunkt.http")
+MAX_BODY_BYTES = 64 * 1024
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class InvalidInput(Exception):
+    """Input that failed validation: answered 422 with the per-field messages."""
+
+    def __init__(self, errors: dict):
+        super().__init__("invalid input")
+        self.errors = errors
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 4xx that says what is wrong with it."""
+    if not request.is_json:
+        raise UnsupportedMediaType("Bitte als application/json senden. / Please send application/json.")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("Der Inhalt ist kein gültiges JSON. / The body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise BadRequest("Erwartet wird ein JSON-Objekt. / A JSON object is expected.")
+    return data
+
+
+def load(schema: Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages) from None
+
+
+def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] | None = None) -> None:
+    """Error handlers, body limit, correlation ids, request logs and security headers."""
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        given = request.headers.get("X-Correlation-ID", "")
+        g.correlation_id = given if _CORRELATION_ID.match(given) else uuid.uuid4().hex
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+        if request.path not in ("/healthz", "/readyz"):
+            log_event(log, "http_request", service=service, method=request.method, path=request.path,
+                      status=response.status_code, correlation_id=g.get("correlation_id"),
+                      ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2))
+        return response
+
+    @app.errorhandler(InvalidInput)
+    def _invalid(exc: InvalidInput):
+        return jsonify(error="invalid_input",
+                       message="Bitte prüfen Sie die markierten Felder. / Please check the fields marked.",
+                       errors=exc.errors), 422
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if wants_json() or html_error is None:
+            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+        return html_error(exc.code, exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled_error", extra={"correlation_id": g.get("correlation_id")})
+        message = "Ein interner Fehler ist aufgetreten. / An internal error occurred."
+        if wants_json() or html_error is None:
+            return jsonify(error="internal_error", message=message), 500
+        return html_error(500, message), 500
+
+
+def health_blueprint(checks: dict[str, Callable[[], bool]]) -> Blueprint:
+    """``/healthz``: the process answers. ``/readyz``: every dependency in ``checks`` answers too."""
+    bp = Blueprint("health", __name__)
+
+    @bp.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @bp.get("/readyz")
+    def readyz():
+        results = {name: bool(check()) for name, check in checks.items()}
+        ok = all(results.values())
+        return jsonify(status="ok" if ok else "unavailable", checks=results), 200 if ok else 503
+
+    return bp

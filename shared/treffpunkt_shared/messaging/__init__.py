@@ -1,0 +1,1 @@
+"""Messaging over RabbitMQ (or kombu's in-memory transport when embedded)."""

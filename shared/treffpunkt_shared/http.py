@@ -54,7 +54,8 @@ def load(schema: Schema, data: dict) -> dict:
 
 def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] | None = None) -> None:
     """Error handlers, body limit, correlation ids, request logs and security headers."""
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    # Flask ships MAX_CONTENT_LENGTH=None, so setdefault would leave bodies unlimited.
+    app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY_BYTES
 
     @app.before_request
     def _start():

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 ENVELOPE_CONTENT_TYPE = "application/json"
 
@@ -61,6 +61,11 @@ class RegistrationEventSchema(Schema):
     waitlist_position = fields.Integer(load_default=None, allow_none=True)
     meeting = fields.Nested(MeetingSnapshotSchema, required=True)
     participant = fields.Nested(ParticipantSchema, required=True)
+
+    @validates_schema
+    def _position_on_waiting_list(self, data, **kwargs):
+        if data.get("status") == "waitlisted" and not data.get("waitlist_position"):
+            raise ValidationError("a waiting-list registration needs its position", "waitlist_position")
 
 
 class NotificationOutcomeSchema(Schema):

@@ -35,3 +35,27 @@ meetings = sa.Table(
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+organisers = sa.Table(
+    "organisers", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False, server_default="organiser"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+meeting_organisers = sa.Table(
+    "meeting_organisers", metadata,
+    sa.Column("meeting_id", sa.String(36), sa.ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("organiser_id", sa.String(36), sa.ForeignKey("organisers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+sign_in_attempts = sa.Table(
+    "sign_in_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(400), nullable=False),
+    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -35,7 +35,29 @@ class MeetingSnapshotSchema(Schema):
     theme = fields.String(load_default="")
 
 
+MEETING_STATUSES = ("draft", "published", "closed", "archived", "cancelled")
+AGENDA_ITEM_KINDS = ("welcome", "talk", "discussion_round", "workshop", "break", "lunch", "closing")
+ROUND_KINDS = ("discussion_round", "workshop")
+
+
+class MeetingDaySchema(Schema):
+    date = fields.Date(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+
+
+class RoomSchema(Schema):
+    room_id = fields.String(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    capacity = fields.Integer(load_default=None, allow_none=True)
+
+
 class MeetingPublishedSchema(MeetingSnapshotSchema):
+    """The whole public state of a meeting; every ``meeting.*`` event carries it (event-carried state)."""
+
+    status = fields.String(load_default="published", validate=validate.OneOf(MEETING_STATUSES))
+    days = fields.List(fields.Nested(MeetingDaySchema), load_default=list)
+    rooms = fields.List(fields.Nested(RoomSchema), load_default=list)
     series = fields.String(load_default="")
     number = fields.Integer(load_default=None, allow_none=True)
     host = fields.String(load_default="")
@@ -68,6 +90,105 @@ class RegistrationEventSchema(Schema):
             raise ValidationError("a waiting-list registration needs its position", "waitlist_position")
 
 
+class PersonSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    function = fields.String(load_default="")
+    authority = fields.String(load_default="")
+
+
+class DocumentRefSchema(Schema):
+    document_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    url = fields.String(required=True)
+
+
+class AgendaItemSchema(Schema):
+    item_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(AGENDA_ITEM_KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.String(load_default="")
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    room_id = fields.String(load_default=None, allow_none=True)
+    room = fields.String(load_default=None, allow_none=True)
+    status = fields.String(load_default="scheduled", validate=validate.OneOf(["scheduled", "cancelled"]))
+    speakers = fields.List(fields.Nested(PersonSchema), load_default=list)
+    moderators = fields.List(fields.Nested(PersonSchema), load_default=list)
+    documents = fields.List(fields.Nested(DocumentRefSchema), load_default=list)
+    capacity = fields.Integer(load_default=None, allow_none=True)
+    guiding_questions = fields.List(fields.String(), load_default=list)
+
+
+class AgendaSchema(Schema):
+    meeting_id = fields.UUID(required=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    timezone = fields.String(load_default="Europe/Berlin")
+    items = fields.List(fields.Nested(AgendaItemSchema), required=True)
+
+
+class AgendaPublishedSchema(Schema):
+    meeting = fields.Nested(MeetingSnapshotSchema, required=True)
+    agenda = fields.Nested(AgendaSchema, required=True)
+
+
+class TimeSpanSchema(Schema):
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+
+
+class MovedSchema(Schema):
+    # "from" is a Python keyword: data_key keeps it readable on the wire.
+    before = fields.Nested(TimeSpanSchema, required=True, data_key="from")
+    after = fields.Nested(TimeSpanSchema, required=True, data_key="to")
+
+
+class RoomChangeSchema(Schema):
+    before = fields.String(allow_none=True, required=True, data_key="from")
+    after = fields.String(allow_none=True, required=True, data_key="to")
+
+
+class AgendaChangeSchema(Schema):
+    """What happened to one item between two revisions of a published agenda."""
+
+    item_id = fields.String(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True)
+    change = fields.String(required=True, validate=validate.OneOf(
+        ["added", "removed", "cancelled", "reinstated", "updated"]))
+    moved = fields.Nested(MovedSchema, load_default=None, allow_none=True)
+    room = fields.Nested(RoomChangeSchema, load_default=None, allow_none=True)
+    speakers_added = fields.List(fields.Nested(PersonSchema), load_default=list)
+    speakers_removed = fields.List(fields.Nested(PersonSchema), load_default=list)
+    moderators_added = fields.List(fields.Nested(PersonSchema), load_default=list)
+    moderators_removed = fields.List(fields.Nested(PersonSchema), load_default=list)
+    # Other changed fields (title, description, capacity, guiding_questions, documents): {"field": {"from", "to"}}.
+    fields_changed = fields.Dict(load_default=dict)
+    item = fields.Nested(AgendaItemSchema, required=True)
+
+
+class AgendaChangedSchema(Schema):
+    """One edit of a published agenda. ``previous_revision``/``revision`` let notify group a burst of edits
+    into one email; ``agenda`` is the whole agenda after the edit."""
+
+    meeting = fields.Nested(MeetingSnapshotSchema, required=True)
+    previous_revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    revision = fields.Integer(required=True, validate=validate.Range(min=2))
+    changed_at = fields.DateTime(required=True)
+    times_changed = fields.Boolean(required=True)
+    changes = fields.List(fields.Nested(AgendaChangeSchema), required=True, validate=validate.Length(min=1))
+    agenda = fields.Nested(AgendaSchema, required=True)
+
+
+class RoundResultsPublishedSchema(Schema):
+    meeting = fields.Nested(MeetingSnapshotSchema, required=True)
+    round = fields.Nested(AgendaItemSchema, required=True)
+    result = fields.String(required=True, validate=validate.Length(min=1))
+    published_at = fields.DateTime(required=True)
+
+
 class NotificationOutcomeSchema(Schema):
     notification_id = fields.UUID(required=True)
     kind = fields.String(required=True)
@@ -96,6 +217,12 @@ class Contract:
 
 
 MEETING_PUBLISHED = Contract("meeting.published", 1, MeetingPublishedSchema)
+MEETING_CLOSED = Contract("meeting.closed", 1, MeetingPublishedSchema)
+MEETING_CANCELLED = Contract("meeting.cancelled", 1, MeetingPublishedSchema)
+MEETING_ARCHIVED = Contract("meeting.archived", 1, MeetingPublishedSchema)
+AGENDA_PUBLISHED = Contract("agenda.published", 1, AgendaPublishedSchema)
+AGENDA_CHANGED = Contract("agenda.changed", 1, AgendaChangedSchema)
+ROUND_RESULTS_PUBLISHED = Contract("round.results_published", 1, RoundResultsPublishedSchema)
 REGISTRATION_CONFIRMED = Contract("registration.confirmed", 1, RegistrationEventSchema)
 REGISTRATION_WAITLISTED = Contract("registration.waitlisted", 1, RegistrationEventSchema)
 NOTIFICATION_SENT = Contract("notification.sent", 1, NotificationOutcomeSchema)
@@ -105,6 +232,12 @@ CONTRACTS: dict[str, Contract] = {
     c.type: c
     for c in (
         MEETING_PUBLISHED,
+        MEETING_CLOSED,
+        MEETING_CANCELLED,
+        MEETING_ARCHIVED,
+        AGENDA_PUBLISHED,
+        AGENDA_CHANGED,
+        ROUND_RESULTS_PUBLISHED,
         REGISTRATION_CONFIRMED,
         REGISTRATION_WAITLISTED,
         NOTIFICATION_SENT,
@@ -140,6 +273,8 @@ class Envelope:
 
 def _json_default(value):
     if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)

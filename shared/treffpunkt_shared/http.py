@@ -86,6 +86,13 @@ def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] |
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        messages = (getattr(exc, "data", None) or {}).get("messages")
+        if exc.code == 422 and isinstance(messages, dict):
+            # webargs (flask-smorest) nests field errors under their location ("json", "form", "query").
+            errors = {}
+            for located in messages.values():
+                errors.update(located if isinstance(located, dict) else {"_schema": located})
+            return _invalid(InvalidInput(errors))
         if wants_json() or html_error is None:
             return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
         return html_error(exc.code, exc.description), exc.code

@@ -11,7 +11,7 @@ from treffpunkt_shared import http, i18n
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
 
-from . import api, public
+from . import api, organiser_pages, public
 from .catalog import catalog
 from .config import Settings
 from .programme import Programme
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     @app.before_request
     def _allow_document_uploads():
         # The global body limit is small; only document uploads may be larger.
-        if request.endpoint == "meetings_api.upload_document":
+        if request.endpoint in ("meetings_api.upload_document", "organiser.upload_document"):
             request.max_content_length = MAX_DOCUMENT_BYTES + 64 * 1024
 
     app.register_blueprint(http.health_blueprint({
@@ -47,4 +47,5 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     }))
     rest.register_blueprint(api.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(organiser_pages.bp)
     return app

@@ -86,3 +86,15 @@ def test_agenda_api_requires_the_token_and_publishes_to_registration(server):
     assert found["title"] == title
     assert found["capacity"] == 40
     assert found["venue"]["room"] == "Saal 1"
+
+
+def test_the_demo_meeting_has_a_published_agenda_with_its_parallel_discussion_rounds(server):
+    page = requests.get(f"{server.base_url}/agenda/meetings/{server.meeting_id}", timeout=10)
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    for expected in ("Begrüßung", "Werner Appel", "Ungeklärte Identität",
+                     "Welche Verfahrensweisen gibt es bei ungeklärter Identität?", "Besprechungsraum 2"):
+        assert expected in text, expected
+    assert text.count('class="slot-parallel"') == 2
+    ics = requests.get(f"{server.base_url}/agenda/meetings/{server.meeting_id}/agenda.ics", timeout=10)
+    assert ics.status_code == 200 and ics.text.count("BEGIN:VEVENT") == 7

@@ -12,13 +12,13 @@ import argparse
 import os
 import secrets
 import sys
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
+sys.path.insert(0, str(Path(__file__).parent))
+from demo import seed_demo  # noqa: E402  (beside this script)
 from treffpunkt_shared.db import make_engine, upgrade_database
 from treffpunkt_shared.logs import configure_logging
 from treffpunkt_shared.messaging.consumer import ServiceConsumer
@@ -28,7 +28,6 @@ from treffpunkt_shared.runner import start_threads
 
 import treffpunkt_agenda.app as agenda_app
 import treffpunkt_agenda.config as agenda_config
-import treffpunkt_agenda.meetings as agenda_meetings
 import treffpunkt_agenda.models as agenda_models
 import treffpunkt_notify.app as notify_app
 import treffpunkt_notify.config as notify_config
@@ -37,28 +36,6 @@ import treffpunkt_registration.app as registration_app
 import treffpunkt_registration.config as registration_config
 import treffpunkt_registration.meetings as registration_meetings
 import treffpunkt_registration.models as registration_models
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-# From the seed text: the 2. Landesnetzwerktreffen of the HMSI, hosted by the Ausländerbehörde Darmstadt.
-DEMO_MEETING = {
-    "title": "2. Landesnetzwerktreffen der hessischen Ausländerbehörden",
-    "series": "Landesnetzwerktreffen", "number": 2,
-    "starts_at": datetime(2016, 9, 16, 10, 0, tzinfo=BERLIN),
-    "ends_at": datetime(2016, 9, 16, 16, 0, tzinfo=BERLIN),
-    "timezone": "Europe/Berlin",
-    "host": "Ausländerbehörde der Wissenschaftsstadt Darmstadt",
-    "venue": {"name": "Regierungspräsidium Darmstadt", "address": "Luisenplatz 2, 64283 Darmstadt",
-              "room": "Ludwig-Bergsträßer-Saal"},
-    "theme": "Wissensmanagement",
-    "description": ("Austausch über den Umgang der hessischen Ausländerbehörden mit dem Thema "
-                    "Wissensmanagement und Lösungsansätze, alle Mitarbeiterinnen und Mitarbeiter auf demselben "
-                    "Wissensstand zu halten. Diskussionsrunde u. a. zu: „Welche Verfahrensweisen gibt es bei "
-                    "ungeklärter Identität?“"),
-    "capacity": 60,
-    "registration_opens_at": None, "registration_closes_at": None,
-}
-
 
 def build(var: Path, port: int):
     var.mkdir(parents=True, exist_ok=True)
@@ -98,13 +75,6 @@ def build(var: Path, port: int):
     return wsgi, parts, engines, token
 
 
-def seed_demo(engine) -> None:
-    if agenda_meetings.list_meetings(engine):
-        return
-    meeting = agenda_meetings.create_meeting(engine, DEMO_MEETING)
-    agenda_meetings.publish_meeting(engine, meeting["id"])
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -113,7 +83,7 @@ def main(argv=None) -> int:
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
     wsgi, parts, engines, token = build(args.var, args.port)
     start_threads(parts)
-    seed_demo(engines["agenda"])
+    seed_demo(engines["agenda"], f"http://127.0.0.1:{args.port}/agenda")
     server = make_server("127.0.0.1", args.port, wsgi, threaded=True)
     base = f"http://127.0.0.1:{args.port}"
     print(f"""
@@ -121,6 +91,7 @@ treffpunkt läuft / is running (embedded: in-memory broker, SQLite in {args.var}
 
   Anmeldung / registration:     {base}/
   Versendete E-Mails / emails:  {base}/notify/mail
+  Programm / agenda:            {base}/agenda/meetings
   Agenda-API (organisers):      {base}/agenda/api/meetings
       Authorization: Bearer {token}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import current_app, g, request
+from flask import current_app, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Conflict, NotFound, Unauthorized, UnsupportedMediaType
@@ -73,7 +73,10 @@ def _problems_response(exc: AgendaHasProblems):
             "message": "Das Programm hat Fehler, die erst behoben werden müssen. / "
                        "The agenda has problems that must be fixed first.",
             "problems": ProblemOutput(many=True).dump([p.as_dict() for p in exc.problems])}
-    return body, 409
+    # A Response object: flask-smorest passes it through instead of dumping it with the success schema.
+    response = jsonify(body)
+    response.status_code = 409
+    return response
 
 
 def _translate(call):

@@ -32,8 +32,15 @@ def _overlap(a: dict, b: dict) -> bool:
     return a["starts_at"] < b["ends_at"] and b["starts_at"] < a["ends_at"]
 
 
-def _person_key(person: dict) -> str:
-    return " ".join(person["name"].casefold().split())
+_PLACEHOLDERS = {"n. n.", "n.n.", "nn", "n. n", "tba", "offen"}
+
+
+def _person_key(person: dict) -> str | None:
+    """Name and authority, case and spacing ignored; None for a placeholder such as "N. N." (not yet named)."""
+    name = " ".join(person["name"].casefold().split())
+    if name in _PLACEHOLDERS:
+        return None
+    return f"{name}|{' '.join(person.get('authority', '').casefold().split())}"
 
 
 def _span(item: dict, zone: str) -> str:
@@ -62,7 +69,7 @@ def find_problems(meeting: dict, items: list[dict]) -> list[Problem]:
                 f"“{b['title']}” ({_span(b, zone)}).", (a["item_id"], b["item_id"])))
         people_a = {_person_key(p): p["name"] for p in a["speakers"] + a["moderators"]}
         people_b = {_person_key(p) for p in b["speakers"] + b["moderators"]}
-        for key in sorted(people_a.keys() & people_b):
+        for key in sorted((people_a.keys() & people_b) - {None}):
             problems.append(Problem(
                 "person_in_two_places", "error",
                 f"{people_a[key]} ist zur selben Zeit bei „{a['title']}“ und „{b['title']}“ eingeplant.",

@@ -17,8 +17,15 @@ def _documents(item: dict) -> list[str]:
     return sorted(d["filename"] for d in item["documents"])
 
 
+def _blank(item: dict, change: str) -> dict:
+    """Every key present on every change, so consumers read one shape."""
+    return {"item_id": item["item_id"], "title": item["title"], "kind": item["kind"], "change": change,
+            "moved": None, "room": None, "speakers_added": [], "speakers_removed": [], "moderators_added": [],
+            "moderators_removed": [], "fields_changed": {}, "item": item}
+
+
 def _item_change(before: dict, after: dict) -> dict | None:
-    change: dict = {"item_id": after["item_id"], "title": after["title"], "kind": after["kind"], "item": after}
+    change = _blank(after, "updated")
     if before["status"] != after["status"]:
         change["change"] = "cancelled" if after["status"] == "cancelled" else "reinstated"
     else:
@@ -39,7 +46,7 @@ def _item_change(before: dict, after: dict) -> dict | None:
         fields_changed["documents"] = {"from": _documents(before), "to": _documents(after)}
     if fields_changed:
         change["fields_changed"] = fields_changed
-    if change["change"] == "updated" and len(change) == 5:  # only the identifying keys: nothing changed
+    if change == _blank(after, "updated"):
         return None
     return change
 
@@ -51,19 +58,17 @@ def diff_agendas(before: list[dict], after: list[dict]) -> list[dict]:
     changes = []
     for item in after:
         if item["item_id"] not in old:
-            changes.append({"item_id": item["item_id"], "title": item["title"], "kind": item["kind"],
-                            "change": "added", "item": item})
+            changes.append(_blank(item, "added"))
             continue
         change = _item_change(old[item["item_id"]], item)
         if change:
             changes.append(change)
     for item in before:
         if item["item_id"] not in new:
-            changes.append({"item_id": item["item_id"], "title": item["title"], "kind": item["kind"],
-                            "change": "removed", "item": item})
+            changes.append(_blank(item, "removed"))
     return changes
 
 
 def times_changed(changes: list[dict]) -> bool:
     """Whether calendars need an update: anything added, removed, cancelled, reinstated, moved or re-roomed."""
-    return any(c["change"] != "updated" or c.get("moved") or c.get("room") for c in changes)
+    return any(c["change"] != "updated" or c["moved"] or c["room"] for c in changes)

@@ -24,11 +24,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
 def safe_filename(name: str) -> str:
-    # Umlauts first (on the composed form): after NFKD "ä" is "a" + a combining mark and would lose its "e".
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
     for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue"), ("ß", "ss")):
         name = name.replace(umlaut, plain)
-    name = unicodedata.normalize("NFKD", name)
+    name = unicodedata.normalize("NFKD", name)  # é → e + accent; the accent is dropped below
     name = _UNSAFE.sub("_", name.encode("ascii", "ignore").decode()).strip(" .")
     return name[:200] or "dokument"
 

@@ -200,3 +200,16 @@ def test_html_typed_into_the_form_is_shown_escaped_never_executed(client, engine
 def test_unknown_pages_get_a_german_404_page(client):
     r = client.get(f"/meetings/{uuid.uuid4()}")
     assert r.status_code == 404 and "Seite nicht gefunden" in r.text
+
+
+def test_a_closed_or_cancelled_meeting_takes_no_more_registrations_and_says_why(client, engine):
+    meeting_id = publish_meeting(engine, revision=1)
+    publish_meeting(engine, revision=2, meeting_id=meeting_id, status="closed")
+    assert client.post(f"/api/meetings/{meeting_id}/registrations", json=person()).status_code == 409
+    assert "keine Anmeldung möglich" in client.get(f"/meetings/{meeting_id}").text
+    publish_meeting(engine, revision=3, meeting_id=meeting_id, status="published")
+    assert client.post(f"/api/meetings/{meeting_id}/registrations", json=person()).status_code == 201
+    publish_meeting(engine, revision=4, meeting_id=meeting_id, status="cancelled")
+    assert client.post(f"/api/meetings/{meeting_id}/registrations", json=person(1)).status_code == 409
+    page = client.get(f"/meetings/{meeting_id}").text
+    assert "Dieses Treffen wurde abgesagt." in page and "<form" not in page

@@ -49,6 +49,7 @@ catalog = Catalog({
         "The meeting is fully booked. You are on the waiting list at position",
     "Wir informieren Sie per E-Mail.": "We will let you know by email.",
     "Für dieses Treffen ist keine Anmeldung möglich.": "Registration is not possible for this meeting.",
+    "Dieses Treffen wurde abgesagt.": "This meeting has been cancelled.",
     "Die Anmeldung ist noch nicht geöffnet.": "Registration has not opened yet.",
     "Die Anmeldung ist geschlossen.": "Registration is closed.",
     "Seite nicht gefunden": "Page not found",

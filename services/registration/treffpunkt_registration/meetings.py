@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from treffpunkt_shared.contracts import MEETING_PUBLISHED, Contract, Envelope
+from treffpunkt_shared.contracts import (MEETING_ARCHIVED, MEETING_CANCELLED, MEETING_CLOSED, MEETING_PUBLISHED,
+                                        Contract, Envelope)
 from treffpunkt_shared.messaging.consumer import process_once
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
@@ -18,7 +19,13 @@ class RegistrationClosed(Exception):
         self.reason = reason
 
 
+# The agenda's meeting status → whether registration is open here.
+REGISTRATION_STATUS = {"published": "open", "closed": "closed", "archived": "closed", "cancelled": "cancelled"}
+MEETING_STATE_EVENTS = (MEETING_PUBLISHED, MEETING_CLOSED, MEETING_CANCELLED, MEETING_ARCHIVED)
+
+
 def apply_meeting_published(tx: sa.Connection, payload: dict) -> None:
+    """Apply any ``meeting.*`` state event (they all carry the meeting's whole state and its revision)."""
     meeting_id = str(payload["meeting_id"])
     venue = payload["venue"]
     values = {
@@ -29,7 +36,7 @@ def apply_meeting_published(tx: sa.Connection, payload: dict) -> None:
         "description": payload["description"], "capacity": payload["capacity"],
         "registration_opens_at": as_utc(payload["registration_opens_at"]),
         "registration_closes_at": as_utc(payload["registration_closes_at"]),
-        "revision": payload["revision"], "status": "open",
+        "revision": payload["revision"], "status": REGISTRATION_STATUS.get(payload["status"], "closed"),
     }
     current = tx.execute(sa.select(meetings.c.revision).where(meetings.c.id == meeting_id)
                          .with_for_update()).first()
@@ -44,7 +51,7 @@ def make_handler(engine: sa.Engine):
     """The registration worker's message handler."""
 
     def handle(envelope: Envelope, contract: Contract, payload: dict) -> None:
-        if contract is MEETING_PUBLISHED:
+        if contract in MEETING_STATE_EVENTS:
             process_once(engine, inbox, envelope, lambda tx: apply_meeting_published(tx, payload))
         # Other meeting.* events are not needed yet; they are acknowledged, not dead-lettered.
 
@@ -73,6 +80,8 @@ def open_meetings(engine: sa.Engine) -> list[dict]:
 def registration_problem(meeting: dict) -> str | None:
     """Why one cannot register for ``meeting`` now, or None."""
     now = utcnow()
+    if meeting["status"] == "cancelled":
+        return "Dieses Treffen wurde abgesagt."
     if meeting["status"] != "open":
         return "Für dieses Treffen ist keine Anmeldung möglich."
     if meeting["registration_opens_at"] and now < meeting["registration_opens_at"]:

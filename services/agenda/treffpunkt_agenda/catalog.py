@@ -101,7 +101,10 @@ catalog = Catalog({
     "Diskussionsrunden und Ergebnisse": "Discussion rounds and results",
     "Dokument hochladen": "Upload a document",
     "Dokument löschen": "Delete document",
-    "Ein Tag oder mehrere. Leere Zeilen werden ignoriert.": "One day or more. Empty rows are ignored.",
+    "Ein Tag oder mehrere; Uhrzeiten wie 9:30 oder 17:00. Leere Zeilen werden ignoriert.":
+        "One day or more; times such as 9:30 or 17:00. Empty rows are ignored.",
+    "Uhrzeit wie 9:30": "Time such as 9:30",
+    "Uhrzeit wie 10:15": "Time such as 10:15",
     "Ein Treffen in diesem Status kann nicht mehr geändert werden.":
         "A meeting in this status can no longer be changed.",
     "Eine Frage pro Zeile, in der gewünschten Reihenfolge.": "One question per line, in the order wanted.",

@@ -266,6 +266,9 @@ def _meeting_input(values: dict) -> tuple[dict | None, dict]:
     days, day_rows = [], []
     for i in range(_rows(values, "days", 0, 0)):
         row = {k: values.get(f"days-{i}-{k}", "") for k in ("date", "starts", "ends")}
+        for key in ("starts", "ends"):  # typed as text: "9:30" and "9.30" mean 09:30
+            parsed = _parse_time(row[key])
+            row[key] = f"{parsed:%H:%M}" if parsed else row[key]
         if any(row.values()):
             days.append({k: v for k, v in row.items() if v})
             day_rows.append(i)
@@ -504,6 +507,9 @@ def _item_input(meeting: dict, values: dict) -> tuple[dict | None, dict]:
             own[key] = ["Bitte eine Uhrzeit wie 10:30 eingeben. / Please enter a time such as 10:30."]
         else:
             times[key] = parsed
+    if len(times) == 2 and times["ends"] <= times["starts"]:
+        # Also when other fields are wrong (the schema checks the order only once every field is right).
+        own["ends"] = ["Das Ende muss nach dem Beginn liegen. / The end must be after the start."]
     submitted = {"kind": values.get("kind", ""), "description": values.get("description", ""),
                  "room_id": values.get("room_id") or None, "capacity": values.get("capacity") or None,
                  "guiding_questions": [line.strip() for line in values.get("guiding_questions", "").splitlines()
@@ -539,8 +545,10 @@ def _item_input(meeting: dict, values: dict) -> tuple[dict | None, dict]:
             errors.pop("starts_at", None)
             errors.pop("ends_at", None)
         else:
-            own.setdefault("starts", []).extend(errors.pop("starts_at", []))
-            own.setdefault("ends", []).extend(errors.pop("ends_at", []))
+            for field, key in (("starts", "starts_at"), ("ends", "ends_at")):
+                for text in errors.pop(key, []):
+                    if text not in own.get(field, []):
+                        own.setdefault(field, []).append(text)
     errors |= own
     if errors:
         return None, _item_errors(errors)

@@ -516,3 +516,18 @@ def test_every_german_text_of_the_organiser_templates_has_an_english_version():
     texts |= set(organiser_pages.AGENDA_STATUS_LABELS.values()) | set(organiser_pages.DOCUMENT_KINDS.values())
     missing = sorted(t for t in texts if t not in catalog.english)
     assert not missing, missing
+
+
+def test_shortening_the_days_of_a_published_agenda_is_refused_with_the_items_it_would_break(client, engine):
+    meeting_id = create_meeting(client)
+    add_item(client, meeting_id, title="Abschluss", day="2030-09-17", starts="14:00", ends="15:00")
+    client.post(f"/organiser/meetings/{meeting_id}/status", data={"status": "published"})
+    assert client.post(f"/organiser/meetings/{meeting_id}/programme/publish").status_code == 303
+    r = client.post(f"/organiser/meetings/{meeting_id}/edit", data={**MEETING_FORM, "days-1-ends": "13:00"})
+    assert r.status_code == 409
+    body = r.get_data(as_text=True)
+    assert 'class="problems blocking" role="alert"' in body
+    assert "„Abschluss“ liegt außerhalb der Tage und Zeiten des Treffens." in text_of(r)
+    assert 'value="13:00"' in body  # what was typed is kept
+    # Nothing saved: the second day still ends at 15:00 in Berlin (13:00 UTC).
+    assert get_meeting(engine, meeting_id)["days"][1]["ends_at"].isoformat() == "2030-09-17T13:00:00+00:00"

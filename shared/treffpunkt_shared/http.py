@@ -86,9 +86,11 @@ def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] |
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        # Keep what the exception says beyond its text: WWW-Authenticate on a 401, Retry-After on a 429.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_json() or html_error is None:
-            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
-        return html_error(exc.code, exc.description), exc.code
+            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code, headers
+        return html_error(exc.code, exc.description), exc.code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -1,11 +1,10 @@
 """The organiser JSON API for meetings."""
 from __future__ import annotations
 
-import hmac
+from flask import Blueprint, current_app, g, jsonify
+from werkzeug.exceptions import Conflict, NotFound
 
-from flask import Blueprint, current_app, g, jsonify, request
-from werkzeug.exceptions import Conflict, NotFound, Unauthorized
-
+from treffpunkt_shared.auth import current_principal, organiser_required, require_meeting
 from treffpunkt_shared.http import json_body, load
 
 from .meetings import (MeetingNotFound, MeetingNotPublishable, create_meeting, get_meeting, list_meetings,
@@ -15,12 +14,7 @@ from .schemas import MeetingInput, MeetingOutput
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/meetings")
 
 
-@bp.before_request
-def _require_organiser():
-    expected = current_app.config["ORGANISER_TOKEN"]
-    given = request.headers.get("Authorization", "")
-    if not (given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), expected.encode())):
-        raise Unauthorized("Anmeldung als Organisator erforderlich. / Organiser sign-in required.")
+bp.before_request(organiser_required)
 
 
 def _engine():
@@ -29,18 +23,21 @@ def _engine():
 
 @bp.get("")
 def index():
-    return jsonify(meetings=MeetingOutput(many=True).dump(list_meetings(_engine())))
+    principal = current_principal()
+    visible = [m for m in list_meetings(_engine()) if principal.can_manage(m["id"])]
+    return jsonify(meetings=MeetingOutput(many=True).dump(visible))
 
 
 @bp.post("")
 def create():
     data = load(MeetingInput(), json_body())
-    meeting = create_meeting(_engine(), data)
+    meeting = create_meeting(_engine(), data, organiser_id=current_principal().id)
     return jsonify(MeetingOutput().dump(meeting)), 201
 
 
 @bp.get("/<uuid:meeting_id>")
 def show(meeting_id):
+    require_meeting(meeting_id)
     try:
         return jsonify(MeetingOutput().dump(get_meeting(_engine(), str(meeting_id))))
     except MeetingNotFound:
@@ -49,6 +46,7 @@ def show(meeting_id):
 
 @bp.post("/<uuid:meeting_id>/publish")
 def publish(meeting_id):
+    require_meeting(meeting_id)
     try:
         meeting = publish_meeting(_engine(), str(meeting_id), correlation_id=g.correlation_id)
     except MeetingNotFound:

@@ -9,6 +9,7 @@ from treffpunkt_shared.contracts import MEETING_PUBLISHED
 from treffpunkt_shared.messaging.tables import add_to_outbox
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
+from .accounts import assign_organiser
 from .models import meetings, outbox
 
 PRODUCER = "agenda"
@@ -22,7 +23,8 @@ class MeetingNotPublishable(Exception):
     pass
 
 
-def create_meeting(engine: sa.Engine, data: dict) -> dict:
+def create_meeting(engine: sa.Engine, data: dict, *, organiser_id: str | None = None) -> dict:
+    """A new draft meeting; ``organiser_id`` (whoever creates it) is assigned to it in the same transaction."""
     now = utcnow()
     venue = data["venue"]
     row = {
@@ -37,6 +39,8 @@ def create_meeting(engine: sa.Engine, data: dict) -> dict:
     }
     with engine.begin() as tx:
         tx.execute(meetings.insert().values(**row))
+        if organiser_id is not None:
+            assign_organiser(tx, row["id"], organiser_id)
     return get_meeting(engine, row["id"])
 
 

@@ -12,8 +12,9 @@ Which requests are checked (every method but GET/HEAD/OPTIONS/TRACE):
 * signed in by cookie: always, form or JSON (JSON clients send the token in ``X-CSRF-Token``);
 * anonymous HTML forms (sign-in, a participant's registration): always; forging a sign-in is an attack too;
 * exempt: requests with an ``Authorization`` header (a browser never adds one on its own), and anonymous
-  requests that are not form posts: they use no ambient authority, and another site cannot send JSON
-  without a CORS preflight, which no treffpunkt service answers.
+  requests that are not form posts or go to ``/api/``: they use no ambient authority, and the JSON APIs
+  accept only application/json, which another site cannot send without a CORS preflight (no treffpunkt
+  service answers one).
 
 In a template: ``<form method="post">{{ csrf_field() }} ...``. In code: :func:`csrf_token`.
 """
@@ -102,7 +103,11 @@ def _needs_check() -> bool:
     auth = request_auth()
     if auth.source == "bearer":
         return False
-    return auth.source == "cookie" or request.mimetype in FORM_TYPES
+    if auth.source == "cookie":
+        return True
+    # Anonymous: HTML forms are checked. The JSON APIs take application/json only (415 otherwise), which
+    # another site cannot send without a CORS preflight, so an anonymous API call needs no token.
+    return request.mimetype in FORM_TYPES and not request.path.startswith("/api/")
 
 
 def _check():

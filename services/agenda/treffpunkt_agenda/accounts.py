@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from treffpunkt_shared.auth import ADMINISTRATOR, ORGANISER, ROLES, Principal
+from treffpunkt_shared.auth import ADMINISTRATOR, ORGANISER, ROLES, Principal  # noqa: F401 (roles re-exported)
 from treffpunkt_shared.timeutil import utcnow
 
 from .models import meeting_organisers, meetings, organisers
@@ -18,11 +18,6 @@ from .models import meeting_organisers, meetings, organisers
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # hashing is deliberately slow; an endless password must not make it slower
 PASSWORD_METHOD = "scrypt"
-
-__all__ = ["ADMINISTRATOR", "ORGANISER", "ROLES", "AccountExists", "AccountNotFound", "MeetingNotFound",
-           "WeakPassword", "assign_organiser", "check_password", "create_account", "find_for_sign_in",
-           "get_account", "hash_password", "list_accounts", "meeting_choices", "meeting_ids_of",
-           "normalise_email", "principal_for", "set_active", "unassign_organiser"]
 
 
 class AccountExists(Exception):

@@ -171,12 +171,12 @@ def install_auth(app: Flask, secret: str, *, sign_in_url: str | Callable[[], str
 
     @app.before_request
     def _identify():
-        g.auth = _identify_request(config)
-        g.principal = g.auth.principal
+        g.request_auth = _identify_request(config)
+        g.principal = g.request_auth.principal
 
     @app.after_request
     def _keep_cookie_current(response: Response):
-        auth: RequestAuth | None = g.get("auth")
+        auth: RequestAuth | None = g.get("request_auth")
         if auth is None or auth.source != "cookie" or config.refresh is None or g.get("session_cookie_written"):
             return response
         current = g.principal
@@ -206,7 +206,7 @@ def _identify_request(config: _AuthConfig) -> RequestAuth:
 
 
 def request_auth() -> RequestAuth:
-    return g.get("auth") or RequestAuth(None, None)
+    return g.get("request_auth") or RequestAuth(None, None)
 
 
 def current_principal() -> Principal | None:

@@ -31,7 +31,7 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, current_app, g, redirect, request
@@ -297,7 +297,3 @@ def start_session(response: Response, principal: Principal) -> str:
 def end_session(response: Response) -> None:
     cookies.clear_cookie(response, SESSION_COOKIE, secure=_config().cookie_secure)
     g.session_cookie_written = True
-
-
-def signed_in_now(principal: Principal) -> Principal:
-    return replace(principal, signed_in_at=int(time.time()))

@@ -10,7 +10,7 @@ from treffpunkt_shared.timeutil import format_date
 
 from . import accounts
 from .account_schemas import OrganiserInput
-from .catalog import catalog
+from .account_texts import translate, translate_errors
 
 bp = Blueprint("accounts", __name__)
 FORM_FIELDS = ("name", "email", "role", "password")
@@ -65,13 +65,13 @@ def account_create():
         data = OrganiserInput().load(values)
     except ValidationError as exc:
         values.pop("password")
-        return _new_form(values, catalog.translate_errors(exc.messages, g.lang), 422)
+        return _new_form(values, translate_errors(exc.messages, g.lang), 422)
     try:
         with _engine().begin() as tx:
             created = accounts.create_account(tx, **data)
     except accounts.AccountExists:
         values.pop("password")
-        message = catalog.gettext("Mit dieser E-Mail-Adresse gibt es bereits ein Konto.", g.lang)
+        message = translate("Mit dieser E-Mail-Adresse gibt es bereits ein Konto.", g.lang)
         return _new_form(values, {"email": [message]}, 409)
     return redirect(url_for(".account_detail", organiser_id=created["id"], angelegt=1), 303)
 

@@ -10,7 +10,7 @@ from treffpunkt_shared.http import InvalidInput, json_body
 
 from . import accounts
 from .account_schemas import OrganiserChange, OrganiserInput, OrganiserOutput
-from .catalog import api_language, catalog
+from .account_texts import api_language, translate, translate_errors
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/organisers")
 bp.before_request(auth.admin_required)
@@ -29,11 +29,11 @@ def _load(schema, lang: str) -> dict:
     try:
         return schema.load(json_body())
     except ValidationError as exc:
-        raise InvalidInput(catalog.translate_errors(exc.messages, lang)) from None
+        raise InvalidInput(translate_errors(exc.messages, lang)) from None
 
 
 def _not_found(message: str, lang: str) -> NotFound:
-    return NotFound(catalog.gettext(message, lang))
+    return NotFound(translate(message, lang))
 
 
 @bp.get("")
@@ -50,7 +50,7 @@ def create():
         with _engine().begin() as tx:
             created = accounts.create_account(tx, **data)
     except accounts.AccountExists:
-        message = catalog.gettext(ACCOUNT_EXISTS, lang)
+        message = translate(ACCOUNT_EXISTS, lang)
         return jsonify(error="account_exists", message=message, errors={"email": [message]}), 409
     return jsonify(OrganiserOutput().dump(created)), 201
 
@@ -70,7 +70,7 @@ def change(organiser_id):
     data = _load(OrganiserChange(), lang)
     if str(organiser_id) == auth.current_principal().id and (
             data.get("active") is False or data.get("role", auth.ADMINISTRATOR) != auth.ADMINISTRATOR):
-        raise Conflict(catalog.gettext(NOT_YOURSELF, lang))
+        raise Conflict(translate(NOT_YOURSELF, lang))
     try:
         with _engine().begin() as tx:
             return jsonify(OrganiserOutput().dump(accounts.update_account(tx, str(organiser_id), data)))

@@ -13,7 +13,7 @@ from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
 
 from . import account_pages, accounts, accounts_api, api, auth_views
-from .catalog import catalog
+from .account_texts import ENGLISH as ACCOUNT_TEXTS
 from .config import Settings
 from .sign_in import SignIn
 from .sign_in_limit import SignInLimiter, SignInLimits
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
         "engine": engine, "settings": settings,
         "sign_in": SignIn(engine, SignInLimiter(engine, sign_in_limits or SignInLimits())),
     }
-    i18n.install(app, catalog)
+    i18n.install(app, i18n.Catalog(ACCOUNT_TEXTS))
     http.install(app, service="agenda",
                  html_error=lambda code, message: render_template("error.html", code=code, message=message))
 

@@ -12,7 +12,7 @@ from treffpunkt_shared import auth
 from treffpunkt_shared.http import InvalidInput, json_body
 
 from .account_schemas import SessionInput
-from .catalog import api_language, catalog
+from .account_texts import api_language, translate, translate_errors
 from .sign_in import SignInRefused, TooManyAttempts
 
 bp = Blueprint("auth", __name__)
@@ -26,7 +26,7 @@ def _deps():
 
 
 def _too_many(wait_s: int, lang: str) -> str:
-    return catalog.gettext(TOO_MANY, lang).format(minutes=max(1, -(-wait_s // 60)))
+    return translate(TOO_MANY, lang).format(minutes=max(1, -(-wait_s // 60)))
 
 
 def safe_next(target: str | None) -> str | None:
@@ -56,9 +56,9 @@ def sign_in_submit():
     target = safe_next(request.form.get("next"))
     errors = {}
     if not email:
-        errors["email"] = [catalog.gettext("Bitte geben Sie Ihre E-Mail-Adresse an.", g.lang)]
+        errors["email"] = [translate("Bitte geben Sie Ihre E-Mail-Adresse an.", g.lang)]
     if not password:
-        errors["password"] = [catalog.gettext("Bitte geben Sie Ihr Passwort an.", g.lang)]
+        errors["password"] = [translate("Bitte geben Sie Ihr Passwort an.", g.lang)]
     if errors:
         return render_template("sign_in.html", values={"email": email}, errors=errors, problem=None,
                                next=target), 422
@@ -70,7 +70,7 @@ def sign_in_submit():
         return page, 429, {"Retry-After": str(exc.wait_s)}
     except SignInRefused:
         return render_template("sign_in.html", values={"email": email}, errors={},
-                               problem=catalog.gettext(WRONG_CREDENTIALS, g.lang), next=target), 401
+                               problem=translate(WRONG_CREDENTIALS, g.lang), next=target), 401
     response = redirect(target or url_for("accounts.account"), 303)
     auth.start_session(response, principal)
     return response
@@ -104,13 +104,13 @@ def create_session():
     try:
         data = SessionInput().load(json_body())
     except ValidationError as exc:
-        raise InvalidInput(catalog.translate_errors(exc.messages, lang)) from None
+        raise InvalidInput(translate_errors(exc.messages, lang)) from None
     try:
         principal = _deps()["sign_in"](data["email"], data["password"], request.remote_addr or "")
     except TooManyAttempts as exc:
         raise TooManyRequests(_too_many(exc.wait_s, lang), retry_after=exc.wait_s) from None
     except SignInRefused:
-        raise Unauthorized(catalog.gettext(WRONG_CREDENTIALS, lang),
+        raise Unauthorized(translate(WRONG_CREDENTIALS, lang),
                            www_authenticate=WWWAuthenticate("bearer", {"realm": "treffpunkt"})) from None
     settings = _deps()["settings"]
     return jsonify(token=auth.issue_token(principal), token_type="Bearer",

@@ -1,7 +1,9 @@
-"""English versions of the agenda service's German texts (pages, form and API messages)."""
-from flask import request
+"""English versions of the German texts of the sign-in and account pages and messages.
 
-from treffpunkt_shared.i18n import Catalog
+The app's one catalogue (``i18n.install``) holds them, together with any other texts of the agenda; the
+views translate through that catalogue, so they need not know which module defines which text.
+"""
+from flask import current_app, request
 
 
 def api_language() -> str:
@@ -9,7 +11,15 @@ def api_language() -> str:
     return request.accept_languages.best_match(["de", "en"], default="de")
 
 
-catalog = Catalog({
+def translate(text: str, language: str) -> str:
+    return current_app.extensions["treffpunkt_catalog"].gettext(text, language)
+
+
+def translate_errors(errors, language: str):
+    return current_app.extensions["treffpunkt_catalog"].translate_errors(errors, language)
+
+
+ENGLISH = {
     # layout
     "Organisation": "Organisers",
     "Navigation": "Navigation",
@@ -94,4 +104,4 @@ catalog = Catalog({
     "Dieses Treffen gibt es nicht.": "No such meeting.",
     "Sie können Ihr eigenes Konto nicht deaktivieren oder herabstufen.":
         "You cannot deactivate or demote your own account.",
-})
+}

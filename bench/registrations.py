@@ -517,14 +517,13 @@ def main(argv: list[str] | None = None) -> int:
 
     tag = uuid.uuid4().hex[:10]
     namespace, db_prefix = f"bench-{tag}", f"bench_{tag}"
-    token = f"bench-{uuid.uuid4().hex}"
     log_dir = ROOT / "bench" / "results" / "logs" / namespace
     handler = RecordingHandler()
     smtp_port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=smtp_port, ready_timeout=10)
     ports = {s: free_port() for s in SERVICES}
     stack = LocalStack(namespace=namespace, database_prefix=db_prefix, ports=ports, smtp_host="127.0.0.1",
-                       smtp_port=smtp_port, organiser_token=token, log_dir=log_dir)
+                       smtp_port=smtp_port, log_dir=log_dir)
     sampler: ProcessSampler | None = None
     report: dict = {}
     cleanup: dict = {}
@@ -538,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         startup_s = time.monotonic() - t
         sampler = ProcessSampler(stack.pids(), infra=infra_pids(db_prefix))
         sampler.start()
+        token = stack.admin_token()  # a throw-away administrator, signed in over HTTP like any client
         meeting_id = create_meeting(stack, capacity, token)
         propagation_s = wait_for_meeting(stack, meeting_id)
         print(f"stack up in {startup_s:.1f}s; meeting {meeting_id} known to registration after "

@@ -6,11 +6,17 @@ Processes: gunicorn for each HTTP service, a worker per service (outbox relay;
 consumers; notify's mail sender). One PostgreSQL database per service, created
 if missing and migrated before the start. Tests and benchmarks use
 :class:`LocalStack` directly with their own namespace, databases and SMTP server.
+
+Organisers sign in at the agenda (http://127.0.0.1:8001/anmelden); the three services share
+SESSION_SECRET (from the environment, else random per start) so that one sign-in counts in all of
+them. Create the first administrator with ``python deploy/localstack.py create-admin EMAIL NAME``
+(password from ADMIN_PASSWORD or asked for); scripts use :meth:`LocalStack.admin_token`.
 """
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -34,7 +40,7 @@ class LocalStack:
     smtp_port: int = int(os.environ.get("SMTP_PORT", "1025"))
     ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     log_dir: Path = ROOT / "var" / "stack"
-    organiser_token: str = os.environ.get("ORGANISER_TOKEN", "local-organiser-token")
+    session_secret: str = field(default_factory=lambda: os.environ.get("SESSION_SECRET") or secrets.token_urlsafe(48))
     web_workers: dict = field(default_factory=lambda: {"agenda": 1, "registration": 3, "notify": 1})
     extra_env: dict = field(default_factory=dict)
     python: str = sys.executable
@@ -52,7 +58,8 @@ class LocalStack:
             "AMQP_URL": self.amqp_url, "DATABASE_URL": self.database_url(service),
             "TREFFPUNKT_NAMESPACE": self.namespace, "SMTP_HOST": self.smtp_host, "SMTP_PORT": str(self.smtp_port),
             "PUBLIC_BASE_URL": self.base_url(service), "REGISTRATION_BASE_URL": self.base_url("registration"),
-            "ORGANISER_TOKEN": self.organiser_token, "PYTHONUNBUFFERED": "1",
+            "SESSION_SECRET": self.session_secret, "SIGN_IN_URL": self.base_url("agenda") + "/anmelden",
+            "PYTHONUNBUFFERED": "1",
         })
         env.update(self.extra_env.get("*", {}))
         env.update(self.extra_env.get(service, {}))
@@ -62,6 +69,26 @@ class LocalStack:
         for service, package in SERVICES.items():
             subprocess.run([self.python, "-m", package, "migrate"], env=self.env(service), check=True,
                            cwd=ROOT, stdout=subprocess.DEVNULL)
+
+    def create_admin(self, email: str, name: str, password: str, *, existing_ok: bool = True) -> None:
+        """An administrator account, through the same command an operator uses."""
+        argv = [self.python, "-m", "treffpunkt_agenda", "create-admin", "--email", email, "--name", name]
+        subprocess.run(argv + (["--existing-ok"] if existing_ok else []), cwd=ROOT, check=True,
+                       env={**self.env("agenda"), "ADMIN_PASSWORD": password}, stdout=subprocess.DEVNULL)
+
+    def sign_in(self, email: str, password: str) -> str:
+        """A bearer token for the account, from the agenda's ``POST /api/session`` over HTTP."""
+        request = urllib.request.Request(self.base_url("agenda") + "/api/session", method="POST",
+                                         data=json.dumps({"email": email, "password": password}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())["token"]
+
+    def admin_token(self) -> str:
+        """Creates a throw-away administrator for this stack (a test, a benchmark) and signs it in."""
+        email, password = f"admin-{secrets.token_hex(4)}@example.org", secrets.token_urlsafe(18)
+        self.create_admin(email, "Stack-Administration", password, existing_ok=False)
+        return self.sign_in(email, password)
 
     def _spawn(self, name: str, service: str, argv: list[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -147,6 +174,11 @@ def _state_file() -> Path:
     return ROOT / "var" / "stack" / "pids.json"
 
 
+def _ask_password() -> str:
+    import getpass
+    return getpass.getpass("Passwort / password (min. 12): ")
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
     stack = LocalStack()
@@ -156,6 +188,8 @@ def main(argv: list[str]) -> int:
         print("local stack running:")
         for service in SERVICES:
             print(f"  {service:<13} {stack.base_url(service)}")
+        print(f"  sign in       {stack.base_url('agenda')}/anmelden  (first administrator: "
+              f"ADMIN_PASSWORD=… scripts/stack create-admin EMAIL NAME)")
         print(f"  logs          {stack.log_dir}/\n  stop with: scripts/stack stop")
         return 0
     if command == "stop":
@@ -168,13 +202,18 @@ def main(argv: list[str]) -> int:
             _state_file().unlink()
         print("local stack stopped")
         return 0
+    if command == "create-admin" and len(argv) == 3:
+        stack.create_admin(argv[1], argv[2], os.environ.get("ADMIN_PASSWORD") or _ask_password(),
+                           existing_ok=False)
+        print(f"administrator {argv[1]}: sign in at {stack.base_url('agenda')}/anmelden")
+        return 0
     if command == "status":
         pids = json.loads(_state_file().read_text()) if _state_file().exists() else {}
         for name, pid in pids.items():
             alive = Path(f"/proc/{pid}").exists()
             print(f"  {name:<20} pid {pid:<8} {'running' if alive else 'gone'}")
         return 0 if pids else 1
-    print("usage: localstack.py start|stop|status", file=sys.stderr)
+    print("usage: localstack.py start|stop|status|create-admin EMAIL NAME", file=sys.stderr)
     return 2
 
 

@@ -8,6 +8,7 @@ Not a test module: the tests import ``embedded_server`` and use it in a fixture:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -31,7 +32,8 @@ class EmbeddedServer:
     base_url: str
     var: Path
     meeting_id: str
-    token: str
+    logins: dict  # {"admin": {"email", "password"}, "organiser": {...}} as in var/demo-logins.json
+    token: str  # the demo administrator's bearer token
     process: subprocess.Popen
     log: Path
 
@@ -89,6 +91,14 @@ def _wait_until_ready(process: subprocess.Popen, base_url: str, log: Path, timeo
                        f"{log.read_text(errors='replace')}")
 
 
+def sign_in(base_url: str, email: str, password: str) -> str:
+    """A bearer token from the agenda's ``POST /agenda/api/session``."""
+    response = requests.post(f"{base_url}/agenda/api/session", json={"email": email, "password": password},
+                             timeout=10)
+    response.raise_for_status()
+    return response.json()["token"]
+
+
 @contextlib.contextmanager
 def embedded_server(*, timeout: float = 30.0) -> Iterator[EmbeddedServer]:
     """Run deploy/embedded/run.py on a free port with a fresh var directory until the block ends."""
@@ -104,8 +114,9 @@ def embedded_server(*, timeout: float = 30.0) -> Iterator[EmbeddedServer]:
                 cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
         try:
             meeting_id = _wait_until_ready(process, base_url, log, timeout)
-            token = (var / "organiser-token").read_text().strip()
-            yield EmbeddedServer(base_url=base_url, var=var, meeting_id=meeting_id, token=token,
+            logins = json.loads((var / "demo-logins.json").read_text())
+            token = sign_in(base_url, **logins["admin"])
+            yield EmbeddedServer(base_url=base_url, var=var, meeting_id=meeting_id, logins=logins, token=token,
                                  process=process, log=log)
         finally:
             _stop(process)

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from embedded_server import embedded_server  # noqa: E402
+from embedded_server import embedded_server, sign_in as api_sign_in  # noqa: E402
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -80,9 +80,15 @@ def agenda_url(server, path: str) -> str:
     return f"{server.base_url}/agenda{path}"
 
 
-def sign_in(page) -> None:
-    """Sign in as an organiser. TODO(auth-merge): fill in the sign-in form once organiser accounts exist;
-    until then the organiser pages are open and this does nothing."""
+def sign_in(page, server) -> None:
+    """Sign in through the form as the embedded mode's demo organiser (an organiser, not an administrator)."""
+    login = server.logins["organiser"]
+    assert page.goto(agenda_url(server, "/anmelden")).status == 200
+    page.fill("#email", login["email"])
+    page.fill("#password", login["password"])
+    with page.expect_navigation():
+        page.get_by_role("button", name="Anmelden").click()
+    assert "/anmelden" not in page.url, page.content()[:2000]
 
 
 def axe_violations(page) -> list[dict]:
@@ -163,7 +169,7 @@ def meeting_id_from(url: str) -> str:
 
 def test_an_organiser_builds_and_publishes_a_two_day_agenda_with_parallel_rounds(server, axe_page):
     page = axe_page
-    sign_in(page)
+    sign_in(page, server)
     title = f"4. Landesnetzwerktreffen {uuid.uuid4().hex[:6]}"
 
     assert page.goto(agenda_url(server, "/organiser/")).status == 200
@@ -281,9 +287,11 @@ def test_an_organiser_builds_and_publishes_a_two_day_agenda_with_parallel_rounds
 
 
 def _meeting_by_api(server) -> str:
-    """A draft meeting with two rooms, made through the organiser API (the forms are tested above)."""
+    """A draft meeting with two rooms, made by the demo organiser through the API (the forms are tested above),
+    so the organiser is assigned to it."""
+    token = api_sign_in(server.base_url, **server.logins["organiser"])
     response = requests.post(agenda_url(server, "/api/meetings"), timeout=10,
-                             headers={"Authorization": f"Bearer {server.token}"}, json={
+                             headers={"Authorization": f"Bearer {token}"}, json={
         "title": f"Tastaturtreffen {uuid.uuid4().hex[:6]}", "venue": {"name": "Regierungspräsidium Kassel"},
         "days": [{"date": DAY_1, "starts": "10:00", "ends": "16:00"}], "capacity": 40,
         "rooms": [{"name": "Saal", "capacity": 40}, {"name": "Raum 2", "capacity": 20}]})
@@ -305,7 +313,7 @@ def _has_focus_outline(page) -> bool:
 
 
 def test_the_editor_is_usable_by_keyboard_alone(server, page):
-    sign_in(page)
+    sign_in(page, server)
     meeting_id = _meeting_by_api(server)
     page.goto(agenda_url(server, f"/organiser/meetings/{meeting_id}/programme"))
 

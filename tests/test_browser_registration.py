@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
 import sys
 import time
@@ -13,17 +12,12 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
+from browser_support import assert_accessible, launch_chromium, new_page  # noqa: E402
 from embedded_server import DEMO_TITLE, embedded_server  # noqa: E402
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-AXE_JS = Path(importlib.util.find_spec("axe_playwright_python").origin).parent / "axe.min.js"
-AXE_RUN = "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
 
 GERMAN_ERRORS = {
     "last_name": "Bitte geben Sie Ihren Nachnamen an.",
@@ -48,26 +42,18 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
     with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             yield browser
         finally:
             browser.close()
 
 
-def _new_page(browser, **options):
-    context = browser.new_context(locale="de-DE", **options)
-    context.set_default_timeout(10_000)
-    return context, context.new_page()
-
-
 @pytest.fixture
 def page(browser):
     """A page in a fresh context (own cookies), with the app's Content-Security-Policy in force."""
-    context, page = _new_page(browser)
+    context, page = new_page(browser)
     try:
         yield page
     finally:
@@ -77,7 +63,7 @@ def page(browser):
 @pytest.fixture
 def axe_page(browser):
     """As ``page``, but the app's CSP (default-src 'self') would block the injected axe script: bypass it."""
-    context, page = _new_page(browser, bypass_csp=True)
+    context, page = new_page(browser, bypass_csp=True)
     try:
         yield page
     finally:
@@ -90,26 +76,6 @@ def form_url(server, query: str = "") -> str:
 
 def unique_email(name: str) -> str:
     return f"{name}.{uuid.uuid4().hex[:10]}@example.org"
-
-
-def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE_JS))
-    return page.evaluate(AXE_RUN)["violations"]
-
-
-def assert_accessible(page, what: str) -> None:
-    violations = axe_violations(page)
-    if violations:
-        lines = [f"axe-core: {len(violations)} violation(s) on {what} ({page.url}):"]
-        for v in violations:
-            lines.append(f"  {v['id']} [{v.get('impact')}]: {v['help']}")
-            for node in v["nodes"]:
-                summary = " | ".join(line.strip() for line in (node.get("failureSummary") or "").splitlines()
-                                     if line.strip())
-                lines.append(f"      {node['target']}: {summary}")
-        report = "\n".join(lines)
-        print(report)
-        pytest.fail(report, pytrace=False)
 
 
 def wait_for_mail(server, *needles: str, timeout: float = 15.0) -> str:

@@ -191,11 +191,18 @@ def test_every_app_service_uses_the_same_broker_and_namespace(services):
     assert namespaces == {"treffpunkt"}, f"services in different namespaces never meet: {namespaces}"
 
 
-def test_the_organiser_token_is_shared_by_agenda_and_notify_and_can_be_overridden(services):
-    for app in ("agenda", "notify"):
-        for role in ("web", "worker"):
-            token = environment(services[f"{app}-{role}"]).get("ORGANISER_TOKEN", "")
-            assert token.startswith("${ORGANISER_TOKEN"), f"{app}-{role}: ORGANISER_TOKEN must come from the environment"
+def test_every_app_gets_the_one_session_secret_from_the_environment_with_no_default(services):
+    for app in APPS:
+        secret = environment(services[f"{app}-web"]).get("SESSION_SECRET", "")
+        # ${VAR:?message} makes compose refuse to start without it; a default would be a known signing key.
+        assert secret.startswith("${SESSION_SECRET:?") and secret.endswith("}"), \
+            f"{app}-web: SESSION_SECRET must come from the environment, without a default"
+
+
+def test_registration_and_notify_send_anonymous_browsers_to_the_agendas_sign_in_page(services):
+    agenda = environment(services["agenda-web"])["PUBLIC_BASE_URL"]
+    for app in ("registration", "notify"):
+        assert environment(services[f"{app}-web"]).get("SIGN_IN_URL") == f"{agenda}/anmelden", app
 
 
 def test_notify_sends_mail_to_mailpit(services):

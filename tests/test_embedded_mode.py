@@ -10,7 +10,7 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from embedded_server import DEMO_TITLE, embedded_server  # noqa: E402
+from embedded_server import DEMO_TITLE, embedded_server, sign_in  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_registration_through_the_api_sends_a_confirmation_email(server):
         assert expected in article, f"{expected!r} missing from the captured mail:\n{article}"
 
 
-def test_agenda_api_requires_the_token_and_publishes_to_registration(server):
+def test_agenda_api_requires_a_sign_in_and_publishes_to_registration(server):
     agenda = f"{server.base_url}/agenda/api/meetings"
     assert requests.get(agenda, timeout=10).status_code == 401
     assert requests.get(agenda, headers={"Authorization": "Bearer not-the-token"}, timeout=10).status_code == 401
@@ -98,3 +98,21 @@ def test_the_demo_meeting_has_a_published_agenda_with_its_parallel_discussion_ro
     assert text.count('class="slot-parallel"') == 2
     ics = requests.get(f"{server.base_url}/agenda/meetings/{server.meeting_id}/agenda.ics", timeout=10)
     assert ics.status_code == 200 and ics.text.count("BEGIN:VEVENT") == 7
+
+
+def test_the_demo_organiser_signs_in_and_sees_only_the_demo_meeting_in_agenda_and_notify(server):
+    token = sign_in(server.base_url, **server.logins["organiser"])
+    auth = {"Authorization": f"Bearer {token}"}
+    meetings = requests.get(f"{server.base_url}/agenda/api/meetings", headers=auth, timeout=10).json()["meetings"]
+    assert [m["id"] for m in meetings] == [server.meeting_id]
+    # The same token is honoured by notify, which never saw the password.
+    r = requests.get(f"{server.base_url}/notify/api/meetings/{server.meeting_id}/deliveries", headers=auth, timeout=10)
+    assert r.status_code == 200
+    other = "00000000-0000-4000-8000-000000000000"
+    assert requests.get(f"{server.base_url}/notify/api/meetings/{other}/deliveries", headers=auth,
+                        timeout=10).status_code == 403
+
+
+def test_the_captured_mail_page_is_public_in_embedded_mode_only_and_the_delivery_log_is_not(server):
+    assert requests.get(f"{server.base_url}/notify/mail", timeout=10).status_code == 200
+    assert requests.get(f"{server.base_url}/notify/api/deliveries", timeout=10).status_code == 401

@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
 from localstack import LocalStack  # noqa: E402
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
-TOKEN = "stack-test-token"
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +37,14 @@ def stack(smtp, amqp_url, tmp_path_factory):
     handler, port = smtp
     tag = uuid.uuid4().hex[:8]
     stack = LocalStack(namespace=f"t-stack-{tag}", database_prefix=f"t_stack_{tag}", amqp_url=amqp_url,
-                       smtp_host="127.0.0.1", smtp_port=port, organiser_token=TOKEN,
+                       smtp_host="127.0.0.1", smtp_port=port,
                        ports={"agenda": free_port(), "registration": free_port(), "notify": free_port()},
                        log_dir=tmp_path_factory.mktemp("stack-logs"),
                        web_workers={"agenda": 1, "registration": 2, "notify": 1},
                        extra_env={"*": {"RETRY_DELAYS_MS": "500,1000,2000", "MAIL_RETRY_DELAYS_S": "1,1,2,2,3"}})
     try:
         stack.start()
+        stack.token = stack.admin_token()  # an administrator's bearer token, from the agenda over HTTP
         yield stack
     finally:
         stack.stop()
@@ -68,7 +68,7 @@ def mail(smtp):
 
 
 def open_meeting(stack, capacity=1000):
-    auth = {"Authorization": f"Bearer {TOKEN}"}
+    auth = {"Authorization": f"Bearer {stack.token}"}
     agenda = stack.base_url("agenda")
     meeting = requests.post(f"{agenda}/api/meetings", headers=auth, json={
         "title": "2. Landesnetzwerktreffen", "starts_at": "2016-09-16T10:00:00", "ends_at": "2016-09-16T16:00:00",
@@ -174,7 +174,7 @@ def test_smtp_4xx_for_a_while_delays_mails_and_5xx_dead_letters_only_that_addres
     finally:
         broker.close()
     failed = requests.get(f"{stack.base_url('notify')}/api/deliveries?status=failed",
-                          headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).json()["deliveries"]
+                          headers={"Authorization": f"Bearer {stack.token}"}, timeout=10).json()["deliveries"]
     assert [d["recipient"] for d in failed] == [refused]
 
 

@@ -2,13 +2,16 @@
 
     python deploy/embedded/run.py [--port 8000] [--var var]
 
-Serves the registration pages at /, the agenda API at /agenda, and the
-captured mails at /notify/mail. Loads the demo meeting from the seed texts on
-first start.
+Serves the registration pages at /, the agenda (sign-in, accounts, API) at
+/agenda, and the captured mails at /notify/mail. On first start it loads the
+demo meeting from the seed texts and creates two demo accounts (an
+administrator, and an organiser assigned to the demo meeting); their logins are
+kept in var/demo-logins.json and printed on every start.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import sys
@@ -26,6 +29,7 @@ from treffpunkt_shared.messaging.relay import OutboxRelay
 from treffpunkt_shared.messaging.topology import topology_for
 from treffpunkt_shared.runner import start_threads
 
+import treffpunkt_agenda.accounts as agenda_accounts
 import treffpunkt_agenda.app as agenda_app
 import treffpunkt_agenda.config as agenda_config
 import treffpunkt_agenda.models as agenda_models
@@ -37,14 +41,23 @@ import treffpunkt_registration.config as registration_config
 import treffpunkt_registration.meetings as registration_meetings
 import treffpunkt_registration.models as registration_models
 
+def _private_file(path: Path, make) -> str:
+    """The file's content; created (readable by this user only) with ``make()`` on first start."""
+    if not path.exists():
+        content = make()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(content)
+    return path.read_text().strip()
+
+
 def build(var: Path, port: int):
     var.mkdir(parents=True, exist_ok=True)
-    token_file = var / "organiser-token"
-    if not token_file.exists():
-        token_file.write_text(secrets.token_urlsafe(32))
-    token = token_file.read_text().strip()
+    # One secret for the three apps, kept across restarts so a sign-in survives them.
+    secret = _private_file(var / "session-secret", lambda: secrets.token_urlsafe(48))
     base = f"http://127.0.0.1:{port}"
-    common = {"AMQP_URL": "memory://", "TREFFPUNKT_NAMESPACE": "treffpunkt", "ORGANISER_TOKEN": token}
+    common = {"AMQP_URL": "memory://", "TREFFPUNKT_NAMESPACE": "treffpunkt", "SESSION_SECRET": secret,
+              "SIGN_IN_URL": f"{base}/agenda/anmelden"}
     agenda = agenda_config.Settings.from_env({**common, "DATABASE_URL": f"sqlite:///{var}/agenda.db",
                                               "PUBLIC_BASE_URL": f"{base}/agenda"})
     registration = registration_config.Settings.from_env({**common, "DATABASE_URL": f"sqlite:///{var}/registration.db",
@@ -68,11 +81,40 @@ def build(var: Path, port: int):
     for name, part in notify_worker.worker_parts(notify, engines["notify"]).items():
         parts[f"notify-{name}"] = part
 
-    notify_flask = notify_app.create_app(notify, engine=engines["notify"], mailer=parts["notify-sender"].mailer)
+    # The captured mails are public here, and only here: a demo aid (see treffpunkt_notify/views.py).
+    notify_flask = notify_app.create_app(notify, engine=engines["notify"], mailer=parts["notify-sender"].mailer,
+                                         public_mail_capture=True)
     wsgi = DispatcherMiddleware(
         registration_app.create_app(registration, engine=engines["registration"]),
         {"/agenda": agenda_app.create_app(agenda, engine=engines["agenda"]), "/notify": notify_flask})
-    return wsgi, parts, engines, token
+    return wsgi, parts, engines
+
+
+DEMO_ACCOUNTS = (
+    {"key": "admin", "email": "admin@example.org", "name": "Demo-Administration",
+     "role": agenda_accounts.ADMINISTRATOR},
+    {"key": "organiser", "email": "organisation@example.org", "name": "Demo-Organisation",
+     "role": agenda_accounts.ORGANISER},
+)
+
+
+def seed_accounts(engine, var: Path) -> dict:
+    """The demo logins: created with random passwords on first start (the organiser assigned to the demo
+    meeting), kept in var/demo-logins.json (readable by this user only)."""
+    def create() -> str:
+        logins = {}
+        with engine.begin() as tx:
+            for account in DEMO_ACCOUNTS:
+                password = secrets.token_urlsafe(12)
+                created = agenda_accounts.create_account(tx, email=account["email"], name=account["name"],
+                                                         role=account["role"], password=password)
+                logins[account["key"]] = {"email": created["email"], "password": password}
+                if account["role"] == agenda_accounts.ORGANISER:
+                    for meeting in agenda_accounts.meeting_choices(tx):
+                        agenda_accounts.assign_organiser(tx, meeting["id"], created["id"])
+        return json.dumps(logins, indent=2)
+
+    return json.loads(_private_file(var / "demo-logins.json", create))
 
 
 def main(argv=None) -> int:
@@ -81,9 +123,10 @@ def main(argv=None) -> int:
     parser.add_argument("--var", type=Path, default=Path(os.environ.get("TREFFPUNKT_VAR", "var")))
     args = parser.parse_args(argv)
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
-    wsgi, parts, engines, token = build(args.var, args.port)
+    wsgi, parts, engines = build(args.var, args.port)
     start_threads(parts)
     seed_demo(engines["agenda"], f"http://127.0.0.1:{args.port}/agenda")
+    logins = seed_accounts(engines["agenda"], args.var)
     server = make_server("127.0.0.1", args.port, wsgi, threaded=True)
     base = f"http://127.0.0.1:{args.port}"
     print(f"""
@@ -92,8 +135,11 @@ treffpunkt läuft / is running (embedded: in-memory broker, SQLite in {args.var}
   Anmeldung / registration:     {base}/
   Versendete E-Mails / emails:  {base}/notify/mail
   Programm / agenda:            {base}/agenda/meetings
-  Agenda-API (organisers):      {base}/agenda/api/meetings
-      Authorization: Bearer {token}
+  Organisation / organisers:    {base}/agenda/anmelden
+      Administrator:  {logins["admin"]["email"]}  Passwort / password: {logins["admin"]["password"]}
+      Organisator:    {logins["organiser"]["email"]}  Passwort / password: {logins["organiser"]["password"]}
+  Agenda-API:                   {base}/agenda/api/meetings
+      Token: POST {base}/agenda/api/session {{"email": …, "password": …}} → Authorization: Bearer <token>
 
 Beenden / stop: Ctrl+C
 """, flush=True)

@@ -38,5 +38,18 @@ def env_ints(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tup
         raise ValueError(f"{name} must be whole numbers separated by commas, not {raw!r}") from None
 
 
+def env_flag(env: Mapping[str, str], name: str, default: bool | None) -> bool | None:
+    """A yes/no setting (true/false, yes/no, 1/0, on/off); ``default`` when unset."""
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
 def environ() -> Mapping[str, str]:
     return os.environ

@@ -86,6 +86,8 @@ def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] |
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        # Keep what the exception says beyond its text: WWW-Authenticate on a 401, Retry-After on a 429.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         messages = (getattr(exc, "data", None) or {}).get("messages")
         if exc.code == 422 and isinstance(messages, dict):
             # webargs (flask-smorest) nests field errors under their location ("json", "form", "query").
@@ -94,8 +96,8 @@ def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] |
                 errors.update(located if isinstance(located, dict) else {"_schema": located})
             return _invalid(InvalidInput(errors))
         if wants_json() or html_error is None:
-            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
-        return html_error(exc.code, exc.description), exc.code
+            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code, headers
+        return html_error(exc.code, exc.description), exc.code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

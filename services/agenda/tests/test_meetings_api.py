@@ -3,14 +3,11 @@ import json
 
 import pytest
 
-from treffpunkt_agenda.app import MIGRATIONS, create_app
-from treffpunkt_agenda.config import Settings
-from treffpunkt_shared.db import make_engine, upgrade_database
+from treffpunkt_agenda.app import create_app
 from treffpunkt_shared.messaging.relay import OutboxRelay
 from treffpunkt_shared.messaging.topology import topology_for
 from treffpunkt_agenda.models import outbox
 
-TOKEN = "test-token"
 MEETING = {
     "title": "2. Landesnetzwerktreffen", "series": "Landesnetzwerktreffen", "number": 2,
     "starts_at": "2016-09-16T10:00:00", "ends_at": "2016-09-16T16:00:00",
@@ -18,41 +15,20 @@ MEETING = {
               "address": "Luisenplatz 2, 64283 Darmstadt"},
     "theme": "Wissensmanagement", "capacity": 60,
 }
+# settings, engine, client and auth (an administrator's bearer token) come from conftest.py.
 
 
-@pytest.fixture
-def settings(postgres_url_for, namespace, amqp_url):
-    return Settings(database_url=postgres_url_for("agenda"), amqp_url=amqp_url, namespace=namespace,
-                    organiser_token=TOKEN)
-
-
-@pytest.fixture
-def engine(settings):
-    engine = make_engine(settings.database_url)
-    upgrade_database(engine, MIGRATIONS)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def client(settings, engine):
-    return create_app(settings, engine=engine).test_client()
-
-
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def test_a_meeting_is_created_as_draft_with_local_times_in_berlin(client):
-    r = client.post("/api/meetings", json=MEETING, headers=AUTH)
+def test_a_meeting_is_created_as_draft_with_local_times_in_berlin(client, auth):
+    r = client.post("/api/meetings", json=MEETING, headers=auth)
     assert r.status_code == 201, r.json
     assert r.json["status"] == "draft"
     assert r.json["starts_at"] == "2016-09-16T08:00:00+00:00"  # 10 Uhr Berlin summer time
 
 
-def test_publishing_puts_meeting_published_with_its_contract_on_the_broker(client, engine, settings, broker):
+def test_publishing_puts_meeting_published_with_its_contract_on_the_broker(client, engine, settings, broker, auth):
     probe = broker.probe(settings.namespace, "meeting.*")
-    meeting = client.post("/api/meetings", json=MEETING, headers=AUTH).json
-    r = client.post(f"/api/meetings/{meeting['id']}/publish", headers=AUTH, json={})
+    meeting = client.post("/api/meetings", json=MEETING, headers=auth).json
+    r = client.post(f"/api/meetings/{meeting['id']}/publish", headers=auth, json={})
     assert r.status_code == 200 and r.json["status"] == "published" and r.json["revision"] == 1
     relay = OutboxRelay(engine, outbox, settings.amqp_url, topology_for(settings))
     assert relay.publish_pending() == 1
@@ -65,7 +41,7 @@ def test_publishing_puts_meeting_published_with_its_contract_on_the_broker(clien
     assert envelope["payload"]["capacity"] == 60 and envelope["payload"]["revision"] == 1
 
 
-def test_the_organiser_api_refuses_requests_without_the_organiser_token(client):
+def test_the_organiser_api_refuses_requests_without_a_valid_sign_in(client):
     assert client.get("/api/meetings").status_code == 401
     assert client.post("/api/meetings", json=MEETING, headers={"Authorization": "Bearer wrong"}).status_code == 401
 
@@ -78,19 +54,19 @@ def test_the_organiser_api_refuses_requests_without_the_organiser_token(client):
     ({"timezone": "Mars/Olympus"}, "timezone"),
     ({"starts_at": "gestern"}, "starts_at"),
 ])
-def test_invalid_meeting_data_is_answered_422_with_a_message_per_field(client, change, field):
-    r = client.post("/api/meetings", json={**MEETING, **change}, headers=AUTH)
+def test_invalid_meeting_data_is_answered_422_with_a_message_per_field(client, change, field, auth):
+    r = client.post("/api/meetings", json={**MEETING, **change}, headers=auth)
     assert r.status_code == 422
     assert field in r.json["errors"]
 
 
-def test_malformed_json_wrong_content_type_and_oversized_bodies_get_4xx_not_500(client):
-    assert client.post("/api/meetings", data="{", content_type="application/json", headers=AUTH).status_code == 400
-    assert client.post("/api/meetings", data="title=x", content_type="text/plain", headers=AUTH).status_code == 415
+def test_malformed_json_wrong_content_type_and_oversized_bodies_get_4xx_not_500(client, auth):
+    assert client.post("/api/meetings", data="{", content_type="application/json", headers=auth).status_code == 400
+    assert client.post("/api/meetings", data="title=x", content_type="text/plain", headers=auth).status_code == 415
     big = json.dumps({**MEETING, "description": "x" * 200_000})
-    assert client.post("/api/meetings", data=big, content_type="application/json", headers=AUTH).status_code == 413
-    assert client.post("/api/meetings", json=[1, 2], headers=AUTH).status_code == 400
-    assert client.post("/api/meetings/not-a-uuid/publish", headers=AUTH).status_code == 404
+    assert client.post("/api/meetings", data=big, content_type="application/json", headers=auth).status_code == 413
+    assert client.post("/api/meetings", json=[1, 2], headers=auth).status_code == 400
+    assert client.post("/api/meetings/not-a-uuid/publish", headers=auth).status_code == 404
 
 
 def test_health_and_readiness_report_database_and_broker(client):

@@ -4,17 +4,18 @@ from __future__ import annotations
 import html
 import io
 import re
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from treffpunkt_agenda.app import MIGRATIONS, create_app
-from treffpunkt_agenda.config import Settings
 from treffpunkt_agenda.meetings import get_meeting
 from treffpunkt_agenda.models import agenda_items, outbox
-from treffpunkt_shared.db import make_engine, upgrade_database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
+from agenda_testing import signed_in_browser  # noqa: E402
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "treffpunkt_agenda" / "templates"
 
@@ -36,22 +37,9 @@ MEETING_FORM = {
 
 
 @pytest.fixture
-def settings(postgres_url_for, namespace, amqp_url):
-    return Settings(database_url=postgres_url_for("agenda"), amqp_url=amqp_url, namespace=namespace,
-                    organiser_token="test-token", public_base_url="http://agenda.test")
-
-
-@pytest.fixture
-def engine(settings):
-    engine = make_engine(settings.database_url)
-    upgrade_database(engine, MIGRATIONS)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def client(settings, engine):
-    return create_app(settings, engine=engine).test_client()
+def client(app, admin):
+    """An organiser's browser: signed in through the form; its form posts carry the CSRF token."""
+    return signed_in_browser(app, admin["email"])
 
 
 def text_of(response) -> str:

@@ -7,15 +7,11 @@ from datetime import datetime, timedelta, timezone
 import icalendar
 import pytest
 
-from treffpunkt_agenda.app import MIGRATIONS, create_app
-from treffpunkt_agenda.config import Settings
 from treffpunkt_agenda.models import outbox
 from treffpunkt_shared.contracts import parse_envelope
-from treffpunkt_shared.db import make_engine, upgrade_database
 from treffpunkt_shared.messaging.relay import OutboxRelay
 from treffpunkt_shared.messaging.topology import topology_for
 
-TOKEN = "programme-test-token"
 TWO_DAYS = {
     "title": "3. Landesnetzwerktreffen", "series": "Landesnetzwerktreffen", "number": 3,
     "host": "Ausländerbehörde Gießen", "theme": "Identitätsklärung", "capacity": 80,
@@ -25,25 +21,6 @@ TWO_DAYS = {
     "rooms": [{"name": "Plenarsaal", "capacity": 100}, {"name": "Raum A", "capacity": 20},
               {"name": "Raum B", "capacity": 20}],
 }
-
-
-@pytest.fixture
-def settings(postgres_url_for, namespace, amqp_url):
-    return Settings(database_url=postgres_url_for("agenda"), amqp_url=amqp_url, namespace=namespace,
-                    organiser_token=TOKEN, public_base_url="http://agenda.test")
-
-
-@pytest.fixture
-def engine(settings):
-    engine = make_engine(settings.database_url)
-    upgrade_database(engine, MIGRATIONS)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def auth():
-    return {"Authorization": f"Bearer {TOKEN}"}
 
 
 class Organiser:
@@ -76,8 +53,9 @@ class Organiser:
 
 
 @pytest.fixture
-def organiser(settings, engine, auth):
-    return Organiser(create_app(settings, engine=engine).test_client(), auth)
+def organiser(app, auth):
+    """An administrator using the API with a bearer token (``auth`` comes from conftest.py)."""
+    return Organiser(app.test_client(), auth)
 
 
 @pytest.fixture

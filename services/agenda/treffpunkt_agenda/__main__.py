@@ -1,6 +1,8 @@
-"""``python -m treffpunkt_agenda migrate|worker``: schema migrations and the outbox relay."""
+"""``python -m treffpunkt_agenda migrate|worker|create-admin``: schema migrations, the outbox relay, and the
+first administrator account."""
 from __future__ import annotations
 
+import os
 import sys
 
 from treffpunkt_shared.db import ensure_database, make_engine, upgrade_database
@@ -8,6 +10,7 @@ from treffpunkt_shared.logs import configure_logging
 from treffpunkt_shared.messaging.relay import OutboxRelay
 from treffpunkt_shared.runner import run_until_stopped
 
+from .admin_command import create_admin
 from .app import MIGRATIONS
 from .config import Settings
 from .models import outbox
@@ -27,7 +30,9 @@ def main(argv: list[str]) -> int:
         engine = make_engine(settings.database_url)
         relay = OutboxRelay(engine, outbox, settings.amqp_url, topology_for(settings))
         return run_until_stopped({"relay": relay})
-    print("usage: python -m treffpunkt_agenda migrate|worker", file=sys.stderr)
+    if command == "create-admin":
+        return create_admin(argv[1:], settings.database_url, os.environ)
+    print("usage: python -m treffpunkt_agenda migrate|worker|create-admin", file=sys.stderr)
     return 2
 
 

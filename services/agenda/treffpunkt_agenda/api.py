@@ -6,12 +6,12 @@ OpenAPI document served at ``/api/openapi.json``. Every error has the body shape
 """
 from __future__ import annotations
 
-import hmac
-
 from flask import current_app, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import Conflict, NotFound, Unauthorized, UnsupportedMediaType
+from werkzeug.exceptions import Conflict, NotFound, UnsupportedMediaType
+
+from treffpunkt_shared.auth import current_principal, organiser_required, require_meeting
 
 from treffpunkt_shared.http import InvalidInput, json_body, load
 
@@ -30,12 +30,16 @@ NO_MEETING = "Dieses Treffen gibt es nicht. / No such meeting."
 NO_ITEM = "Diesen Programmpunkt gibt es nicht. / No such agenda item."
 
 
+# Every endpoint needs a signed-in organiser; each one that names a meeting also checks the assignment.
+bp.before_request(organiser_required)
+
+
 @bp.before_request
-def _require_organiser():
-    expected = current_app.config["ORGANISER_TOKEN"]
-    given = request.headers.get("Authorization", "")
-    if not (given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), expected.encode())):
-        raise Unauthorized("Anmeldung als Organisator erforderlich. / Organiser sign-in required.")
+def _assigned_to_the_meeting():
+    # Before any body is read: an unassigned organiser learns nothing, not even which input would be valid.
+    meeting_id = (request.view_args or {}).get("meeting_id")
+    if meeting_id is not None:
+        require_meeting(str(meeting_id))
 
 
 @bp.before_request
@@ -50,6 +54,7 @@ def _json_bodies_only():
 
 def _may_manage(meeting_id) -> None:
     """Refuses (403) a signed-in organiser who is not assigned to the meeting."""
+    require_meeting(meeting_id)
 
 
 def _engine():
@@ -102,13 +107,15 @@ class Meetings(MethodView):
     @bp.response(200, MeetingListOutput)
     def get(self):
         """Alle Treffen / all meetings"""
-        return {"meetings": list_meetings(_engine())}
+        principal = current_principal()
+        return {"meetings": list_meetings(_engine(),
+                                          meeting_ids=None if principal.is_admin() else principal.meeting_ids)}
 
     @bp.arguments(MeetingInput)
     @bp.response(201, MeetingOutput)
     def post(self, data):
         """Treffen anlegen (Entwurf) / create a meeting (draft)"""
-        return create_meeting(_engine(), data, organiser_id=g.get("organiser_id"))
+        return create_meeting(_engine(), data, organiser_id=current_principal().id)
 
 
 @bp.route("/<uuid:meeting_id>")

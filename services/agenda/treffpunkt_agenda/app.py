@@ -4,42 +4,61 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
 from flask_smorest import Api
 
 from treffpunkt_shared import http, i18n
+from treffpunkt_shared.auth import Principal, install_auth
+from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
 
-from . import api, organiser_pages, public
+from . import account_pages, accounts, accounts_api, api, auth_views, organiser_pages, public
+from .account_texts import ENGLISH as ACCOUNT_TEXTS
 from .catalog import catalog
 from .config import Settings
 from .programme import Programme
+from .sign_in import SignIn
+from .sign_in_limit import SignInLimiter, SignInLimits
 from .uploads import MAX_DOCUMENT_BYTES
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = None,
+               sign_in_limits: SignInLimits | None = None) -> Flask:
     settings = settings or Settings.from_env()
     engine = engine or make_engine(settings.database_url)
     app = Flask(__name__)
-    app.config["ORGANISER_TOKEN"] = settings.organiser_token
     app.config.update(API_TITLE="treffpunkt agenda", API_VERSION="1", OPENAPI_VERSION="3.0.3",
                       OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json")
-    app.extensions["treffpunkt"] = {"engine": engine, "settings": settings,
-                                    "programme": Programme(engine, settings.public_base_url)}
+    app.extensions["treffpunkt"] = {
+        "engine": engine, "settings": settings,
+        "programme": Programme(engine, settings.public_base_url),
+        "sign_in": SignIn(engine, SignInLimiter(engine, sign_in_limits or SignInLimits())),
+    }
     rest = Api(app)
-    i18n.install(app, catalog)
+    i18n.install(app, i18n.Catalog({**catalog.english, **ACCOUNT_TEXTS}))
     # After Api(): our handlers replace flask-smorest's, so every error has the one shape of treffpunkt_shared.http.
     http.install(app, service="agenda",
                  html_error=lambda code, message: render_template("error.html", code=code, message=message))
 
     @app.before_request
     def _allow_document_uploads():
-        # The global body limit is small; only document uploads may be larger.
+        # The global body limit is small; only document uploads may be larger. Registered before the CSRF
+        # check, which reads the form and so would meet the small limit first.
         if request.endpoint in ("meetings_api.upload_document", "organiser.upload_document"):
             request.max_content_length = MAX_DOCUMENT_BYTES + 64 * 1024
+
+    def current_account(principal: Principal) -> Principal | None:
+        # The agenda owns the accounts: it believes the database, not the token's copy of it.
+        with engine.connect() as conn:
+            return accounts.principal_for(conn, principal.id, signed_in_at=principal.signed_in_at)
+
+    install_auth(app, settings.session_secret, sign_in_url=lambda: url_for("auth.sign_in"),
+                 cookie_secure=settings.cookie_secure, max_age_s=settings.session_max_age_s,
+                 refresh=current_account)
+    install_csrf(app, settings.session_secret, cookie_secure=settings.cookie_secure)
 
     app.register_blueprint(http.health_blueprint({
         "database": lambda: is_reachable(engine),
@@ -48,4 +67,7 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     rest.register_blueprint(api.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(organiser_pages.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(account_pages.bp)
+    app.register_blueprint(accounts_api.bp)
     return app

@@ -16,7 +16,8 @@ from treffpunkt_shared.http import InvalidInput
 from treffpunkt_shared.messaging.tables import add_to_outbox
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
-from .models import agenda_items, meeting_days, meeting_organisers, meetings, outbox, rooms
+from .accounts import assign_organiser
+from .models import agenda_items, meeting_days, meetings, outbox, rooms
 from .snapshot import MeetingNotFound, load_meeting, meeting_state
 
 PRODUCER = "agenda"
@@ -105,8 +106,8 @@ def create_meeting(engine: sa.Engine, data: dict, *, organiser_id: str | None = 
                                             updated_at=now, **_columns(data)))
         _replace_days(tx, meeting_id, data["days"])
         _replace_rooms(tx, meeting_id, data["rooms"])
-        if organiser_id:
-            tx.execute(meeting_organisers.insert().values(meeting_id=meeting_id, organiser_id=organiser_id))
+        if organiser_id is not None:
+            assign_organiser(tx, meeting_id, organiser_id)
         return load_meeting(tx, meeting_id)
 
 

@@ -22,6 +22,9 @@ from treffpunkt_shared.contracts import AGENDA_ITEM_KINDS, ROUND_KINDS
 from treffpunkt_shared.http import InvalidInput
 from treffpunkt_shared.timeutil import format_date
 
+from treffpunkt_shared.auth import current_principal
+from treffpunkt_shared.csrf import CSRF_FIELD
+
 from . import organiser_access
 from .catalog import catalog
 from .ical import KIND_LABELS
@@ -244,7 +247,7 @@ def _rows(values: dict, group: str, minimum: int, spare: int) -> int:
 
 def _form_values() -> dict:
     return {k: v.strip() if k not in ("description", "guiding_questions") else v.strip("\r\n")
-            for k, v in request.form.items() if k != organiser_access.CSRF_FIELD_NAME}
+            for k, v in request.form.items() if k != CSRF_FIELD}
 
 
 def _meeting_input(values: dict) -> tuple[dict | None, dict]:
@@ -325,7 +328,7 @@ def create():
     if errors:
         return _render_meeting_form(None, values, errors, 422)
     try:
-        meeting = create_meeting(_engine(), data, organiser_id=g.get("organiser_id"))
+        meeting = create_meeting(_engine(), data, organiser_id=current_principal().id)
     except InvalidInput as exc:
         return _render_meeting_form(None, values, _meeting_errors(exc.errors), 422)
     return _redirect(".meeting", "created", meeting_id=meeting["id"])

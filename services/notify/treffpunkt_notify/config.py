@@ -1,10 +1,13 @@
 """The notify service's settings, read from the environment in this one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
-from treffpunkt_shared.config import (DEFAULT_AMQP_URL, DEFAULT_SMTP_HOST, DEFAULT_SMTP_PORT, env_int, env_ints,
-                                      env_str, environ, postgres_url)
+from treffpunkt_shared.auth import DEFAULT_MAX_AGE_S
+from treffpunkt_shared.config import (DEFAULT_AMQP_URL, DEFAULT_SMTP_HOST, DEFAULT_SMTP_PORT, env_flag, env_int,
+                                      env_ints, env_str, environ, postgres_url)
+from treffpunkt_shared.cookies import secure_cookies
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,11 @@ class Settings:
     mail_retry_delays_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
     delivery_limit: int = 5
     retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
-    organiser_token: str = ""
+    # The agenda's sign-in, honoured here (see treffpunkt_shared.auth): the same SESSION_SECRET as the agenda.
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    session_max_age_s: int = DEFAULT_MAX_AGE_S
+    cookie_secure: bool = True  # from PUBLIC_BASE_URL and COOKIE_SECURE, see treffpunkt_shared.cookies
+    sign_in_url: str = "http://127.0.0.1:8001/anmelden"
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -50,5 +57,8 @@ class Settings:
             mail_retry_delays_s=env_ints(env, "MAIL_RETRY_DELAYS_S", base.mail_retry_delays_s),
             delivery_limit=env_int(env, "DELIVERY_LIMIT", base.delivery_limit),
             retry_delays_ms=env_ints(env, "RETRY_DELAYS_MS", base.retry_delays_ms),
-            organiser_token=env_str(env, "ORGANISER_TOKEN", base.organiser_token),
+            session_secret=env_str(env, "SESSION_SECRET", base.session_secret),
+            cookie_secure=secure_cookies(env_str(env, "PUBLIC_BASE_URL", base.public_base_url),
+                                         env_flag(env, "COOKIE_SECURE", None)),
+            sign_in_url=env_str(env, "SIGN_IN_URL", base.sign_in_url),
         )

@@ -34,6 +34,7 @@ def make_handler(engine: sa.Engine, settings):
         process_once(engine, inbox, envelope, lambda tx: queue_mail(
             tx, logical_key=f"{kind}:{payload['registration_id']}", kind=kind,
             source_message_id=str(envelope.id), source_body=source_body,
-            correlation_id=envelope.correlation_id, recipient=participant["email"], message=message))
+            correlation_id=envelope.correlation_id, recipient=participant["email"], message=message,
+            meeting_id=str(payload["meeting"]["meeting_id"])))
 
     return handle

@@ -29,7 +29,7 @@ PRODUCER = "notify"
 
 
 def queue_mail(tx: sa.Connection, *, logical_key: str, kind: str, source_message_id: str, source_body: bytes,
-               correlation_id: str | None, recipient: str, message: bytes) -> bool:
+               correlation_id: str | None, recipient: str, message: bytes, meeting_id: str | None = None) -> bool:
     """Queue a mail unless one with the same logical key exists; True if queued."""
     exists = tx.execute(sa.select(mails.c.id).where(mails.c.logical_key == logical_key)).first()
     if exists:
@@ -38,7 +38,7 @@ def queue_mail(tx: sa.Connection, *, logical_key: str, kind: str, source_message
     tx.execute(mails.insert().values(
         id=str(uuid.uuid4()), logical_key=logical_key, kind=kind, source_message_id=source_message_id,
         source_body=source_body, correlation_id=correlation_id, recipient=recipient, message=message,
-        status="pending", attempts=0, next_attempt_at=now, created_at=now))
+        meeting_id=meeting_id, status="pending", attempts=0, next_attempt_at=now, created_at=now))
     return True
 
 

@@ -26,7 +26,10 @@ mails = sa.Table(
     sa.Column("last_error", sa.String(1000)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
+    # Which meeting's delivery log the mail is in (migration 0002; older rows have none).
+    sa.Column("meeting_id", sa.String(36)),
     sa.Index("ix_mails_due", "status", "next_attempt_at"),
+    sa.Index("ix_mails_meeting", "meeting_id", "created_at"),
 )
 
 outbox = outbox_table(metadata)

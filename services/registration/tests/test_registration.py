@@ -1,5 +1,6 @@
 """Registering, on PostgreSQL: validation, capacity, duplicates, and the event written with the registration."""
 import json
+import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,12 @@ def person(i=0, **overrides):
     return {"first_name": "Erika", "last_name": f"Muster{i}", "email": f"erika{i}@example.org",
             "organisation": "Ausländerbehörde Gießen", "function": "Sachgebietsleitung", "privacy_consent": True,
             **overrides}
+
+
+def form_token(client, meeting_id) -> str:
+    """The CSRF token of the registration form, as a browser gets it (its cookie stays in the client)."""
+    page = client.get(f"/meetings/{meeting_id}")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
 def outbox_events(engine):
@@ -173,7 +180,8 @@ def test_registration_is_refused_when_the_window_has_closed(client, engine):
 
 def test_the_form_shows_each_error_at_its_field_and_keeps_the_entered_values(client, engine):
     meeting_id = publish_meeting(engine)
-    r = client.post(f"/meetings/{meeting_id}", data={"first_name": "Erika", "email": "kaputt"})
+    r = client.post(f"/meetings/{meeting_id}", data={"first_name": "Erika", "email": "kaputt",
+                                                     "csrf_token": form_token(client, meeting_id)})
     assert r.status_code == 422
     page = r.text
     assert 'value="Erika"' in page and 'value="kaputt"' in page
@@ -185,15 +193,37 @@ def test_the_form_shows_each_error_at_its_field_and_keeps_the_entered_values(cli
 def test_the_form_registers_and_redirects_to_a_thank_you_page(client, engine):
     meeting_id = publish_meeting(engine)
     data = {k: v for k, v in person().items() if k != "privacy_consent"}
-    r = client.post(f"/meetings/{meeting_id}", data={**data, "privacy_consent": "yes"})
+    r = client.post(f"/meetings/{meeting_id}", data={**data, "privacy_consent": "yes",
+                                                     "csrf_token": form_token(client, meeting_id)})
     assert r.status_code == 303
     thanks = client.get(r.headers["Location"])
     assert "Ihr Platz ist bestätigt" in thanks.text
 
 
+@pytest.mark.parametrize("token", [None, "forged", "from-another-browser"])
+def test_the_form_without_its_own_csrf_token_is_refused_and_registers_nobody(settings, engine, token):
+    from treffpunkt_registration.app import create_app as make_app
+    app = make_app(settings, engine=engine)
+    meeting_id = publish_meeting(engine)
+    browser, other_browser = app.test_client(), app.test_client()
+    form_token(browser, meeting_id)  # the browser has its CSRF cookie
+    data = {k: v for k, v in person().items() if k != "privacy_consent"}
+    data["privacy_consent"] = "yes"
+    if token == "forged":
+        data["csrf_token"] = "A" * 43
+    elif token == "from-another-browser":
+        data["csrf_token"] = form_token(other_browser, meeting_id)
+    r = browser.post(f"/meetings/{meeting_id}", data=data)
+    assert r.status_code == 400 and "Bitte laden Sie die Seite neu" in r.text
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(registrations)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() == 0
+
+
 def test_html_typed_into_the_form_is_shown_escaped_never_executed(client, engine):
     meeting_id = publish_meeting(engine)
-    r = client.post(f"/meetings/{meeting_id}", data={"first_name": "<script>alert(1)</script>"})
+    r = client.post(f"/meetings/{meeting_id}", data={"first_name": "<script>alert(1)</script>",
+                                                     "csrf_token": form_token(client, meeting_id)})
     assert "<script>alert(1)</script>" not in r.text and "&lt;script&gt;" in r.text
 
 

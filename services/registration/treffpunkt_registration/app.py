@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from flask import Flask, render_template
 
 from treffpunkt_shared import http, i18n
+from treffpunkt_shared.auth import install_auth
+from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
 
@@ -25,6 +27,10 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     i18n.install(app, catalog)
     http.install(app, service="registration",
                  html_error=lambda code, message: render_template("error.html", code=code, message=message))
+    # Only public participant pages so far; organiser pages to come use organiser_required / require_meeting.
+    install_auth(app, settings.session_secret, sign_in_url=settings.sign_in_url,
+                 cookie_secure=settings.cookie_secure, max_age_s=settings.session_max_age_s)
+    install_csrf(app, settings.session_secret, cookie_secure=settings.cookie_secure)
     app.register_blueprint(http.health_blueprint({
         "database": lambda: is_reachable(engine),
         "broker": lambda: is_broker_reachable(settings.amqp_url),

@@ -1,7 +1,8 @@
 """The JSON API for organiser accounts (administrators only)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Response, current_app, jsonify
+from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import Conflict, NotFound
 
@@ -12,7 +13,8 @@ from . import accounts
 from .account_schemas import OrganiserChange, OrganiserInput, OrganiserOutput
 from .account_texts import api_language, translate, translate_errors
 
-bp = Blueprint("accounts_api", __name__, url_prefix="/api/organisers")
+bp = Blueprint("accounts_api", __name__, url_prefix="/api/organisers",
+               description="Organisationskonten (nur Administration) / organiser accounts (administrators only)")
 bp.before_request(auth.admin_required)
 
 NO_SUCH_ACCOUNT = "Dieses Konto gibt es nicht."
@@ -43,6 +45,7 @@ def index():
 
 
 @bp.post("")
+@bp.doc(requestBody={"content": {"application/json": {"schema": OrganiserInput}}})
 def create():
     lang = api_language()
     data = _load(OrganiserInput(), lang)
@@ -65,6 +68,7 @@ def show(organiser_id):
 
 
 @bp.patch("/<uuid:organiser_id>")
+@bp.doc(requestBody={"content": {"application/json": {"schema": OrganiserChange}}})
 def change(organiser_id):
     lang = api_language()
     data = _load(OrganiserChange(), lang)

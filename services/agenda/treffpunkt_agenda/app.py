@@ -69,5 +69,24 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     app.register_blueprint(organiser_pages.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(account_pages.bp)
-    app.register_blueprint(accounts_api.bp)
+    rest.register_blueprint(accounts_api.bp)
+    _document_session_api(app, rest)
     return app
+
+
+def _document_session_api(app: Flask, rest: Api) -> None:
+    """The session endpoints live beside the sign-in pages (auth_views), so they are described here by hand."""
+    credentials = {"type": "object", "required": ["email", "password"],
+                   "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string"}}}
+    rule = next(r for r in app.url_map.iter_rules() if r.rule == "/api/session")
+    rest.spec.path(rule=rule, operations={
+        "post": {"summary": "Anmelden: E-Mail und Passwort → Token / sign in: email and password → token",
+                 "requestBody": {"content": {"application/json": {"schema": credentials}}},
+                 "responses": {"200": {"description": "token, token_type, expires_in, organiser"},
+                               "401": {"description": "wrong email or password"},
+                               "422": {"description": "invalid input"}, "429": {"description": "too many attempts"}}},
+        "get": {"summary": "Wer ist angemeldet / who is signed in", "responses": {"200": {"description": "organiser"},
+                                                                                "401": {"description": "not signed in"}}},
+        "delete": {"summary": "Abmelden (Cookie löschen) / sign out (clears the cookie)",
+                   "responses": {"204": {"description": "signed out"}}},
+    })

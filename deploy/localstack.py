@@ -36,6 +36,7 @@ class LocalStack:
     log_dir: Path = ROOT / "var" / "stack"
     organiser_token: str = os.environ.get("ORGANISER_TOKEN", "local-organiser-token")
     web_workers: dict = field(default_factory=lambda: {"agenda": 1, "registration": 3, "notify": 1})
+    web_threads: dict = field(default_factory=lambda: {"agenda": 4, "registration": 4, "notify": 4})
     extra_env: dict = field(default_factory=dict)
     python: str = sys.executable
     processes: dict = field(default_factory=dict)
@@ -76,7 +77,8 @@ class LocalStack:
         package = SERVICES[service]
         if kind == "web":
             argv = [self.python, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
-                    "--workers", str(self.web_workers[service]), "--worker-class", "gthread", "--threads", "4",
+                    "--workers", str(self.web_workers[service]), "--worker-class", "gthread",
+                    "--threads", str(self.web_threads[service]),
                     "--graceful-timeout", "5", "--access-logfile", "-", "--log-level", "warning",
                     f"{package}.app:create_app()"]
         else:

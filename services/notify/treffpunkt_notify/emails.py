@@ -24,9 +24,11 @@ _LINE_BREAKS = re.compile(r"[\r\n\t\x00-\x1f\x7f]+")
 
 
 def _environment() -> Environment:
+    # auto_reload=False: the templates ship with the code, so each is compiled once per process instead
+    # of having its file's mtime checked on every render.
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                       autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, auto_reload=False)
     env.filters["date_de"] = lambda v, zone="Europe/Berlin": format_date(v, "de", zone)
     env.filters["date_en"] = lambda v, zone="Europe/Berlin": format_date(v, "en", zone)
     env.filters["time_de"] = lambda v, zone="Europe/Berlin": format_time(v, "de", zone)

@@ -26,7 +26,7 @@ class Settings:
     # Waits after a temporary SMTP failure (4xx, connection lost); after the last one the mail has failed.
     mail_retry_delays_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
     # Sender threads, each with its own SMTP connection; sending is mostly waiting on round trips.
-    mail_senders: int = 4
+    mail_senders: int = 2
     delivery_limit: int = 5
     retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
     organiser_token: str = ""

@@ -89,6 +89,65 @@ def test_the_relay_keeps_rows_when_the_broker_is_unreachable_and_publishes_them_
     assert broker.get(probe)
 
 
+def test_rows_the_broker_refuses_stay_in_the_outbox_and_only_confirmed_rows_are_deleted(db, topology, amqp_url,
+                                                                                      broker):
+    """A batch is confirmed as a whole, but each row counts on its own: a nack keeps exactly that row."""
+    engine, outbox, _, _ = db
+    # A queue that takes one message and makes the broker nack every further publish routed to it.
+    name = f"{topology.namespace}.probe"
+    broker.channel.exchange_declare(f"{topology.namespace}.events", "topic", durable=True)
+    broker.channel.queue_declare(name, durable=True, arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    broker.channel.queue_bind(name, f"{topology.namespace}.events", "registration.*")
+    with engine.begin() as tx:
+        ids = [add_to_outbox(tx, outbox, REGISTRATION_CONFIRMED, registration_payload(), producer="test")
+               for _ in range(3)]
+    relay = OutboxRelay(engine, outbox, amqp_url, topology)
+    try:
+        with pytest.raises(Exception, match="refused 2 of 3"):
+            relay.publish_pending()
+    finally:
+        relay._drop_connection()
+    with engine.connect() as conn:
+        left = conn.execute(sa.select(outbox.c.message_id).order_by(outbox.c.seq)).scalars().all()
+    assert left == ids[1:]
+    assert [p.message_id for _, p, _ in broker.drain(name)] == ids[:1]
+
+
+def test_a_large_batch_is_published_in_order_with_confirms_and_then_removed(db, topology, amqp_url, broker):
+    engine, outbox, _, _ = db
+    probe = broker.probe(topology.namespace, "registration.*")
+    with engine.begin() as tx:
+        ids = [add_to_outbox(tx, outbox, REGISTRATION_CONFIRMED, registration_payload(), producer="test")
+               for _ in range(450)]
+    relay = OutboxRelay(engine, outbox, amqp_url, topology, batch_size=200)
+    try:
+        assert [relay.publish_pending() for _ in range(4)] == [200, 200, 50, 0]
+    finally:
+        relay._drop_connection()
+    assert [p.message_id for _, p, _ in broker.drain(probe)] == ids
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() == 0
+
+
+def test_two_relays_side_by_side_publish_every_row_once(db, topology, amqp_url, broker):
+    engine, outbox, _, _ = db
+    probe = broker.probe(topology.namespace, "registration.*")
+    with engine.begin() as tx:
+        ids = [add_to_outbox(tx, outbox, REGISTRATION_CONFIRMED, registration_payload(), producer="test")
+               for _ in range(600)]
+    relays = [OutboxRelay(engine, outbox, amqp_url, topology, batch_size=50) for _ in range(2)]
+    threads = [run_in_thread(r) for r in relays]
+    try:
+        wait_until(lambda: broker.count(probe) >= 600, timeout=30, message="all rows published")
+    finally:
+        for r in relays:
+            r.stop()
+        for t in threads:
+            t.join(timeout=10)
+    got = [p.message_id for _, p, _ in broker.drain(probe)]
+    assert sorted(got) == sorted(ids) and len(got) == len(ids)
+
+
 def make_consumer(engine, inbox, handled, topology, amqp_url, fail=lambda envelope: None):
     def handler(envelope, contract, payload):
         fail(envelope)

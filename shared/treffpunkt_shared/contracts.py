@@ -196,6 +196,19 @@ class NotificationOutcomeSchema(Schema):
     reason = fields.String(load_default="")
 
 
+_SCHEMA_INSTANCES: dict[type[Schema], Schema] = {}
+
+
+def schema_instance(schema_class: type[Schema]) -> Schema:
+    """One shared instance per schema class: building a schema deep-copies all its fields, which cost more
+    than the validation itself on every message. marshmallow schemas keep no state between load() calls,
+    so threads can share them (a race creates a second instance, which is harmless)."""
+    schema = _SCHEMA_INSTANCES.get(schema_class)
+    if schema is None:
+        schema = _SCHEMA_INSTANCES[schema_class] = schema_class()
+    return schema
+
+
 @dataclass(frozen=True)
 class Contract:
     """One message type: its routing key, its version and its payload schema."""
@@ -205,12 +218,12 @@ class Contract:
     schema: type[Schema]
 
     def load_payload(self, payload: dict) -> dict:
-        return self.schema().load(payload)
+        return schema_instance(self.schema).load(payload)
 
     def dump_payload(self, payload: dict) -> dict:
         # Validate on the way out too, so a producer cannot publish what no consumer accepts.
         data = json_ready(payload)
-        errors = self.schema().validate(data)
+        errors = schema_instance(self.schema).validate(data)
         if errors:
             raise ValidationError(errors)
         return data
@@ -315,7 +328,7 @@ def parse_envelope(body: bytes, content_type: str | None) -> tuple[Envelope, Con
     if not isinstance(raw, dict):
         raise RejectedMessage("envelope is not a JSON object")
     try:
-        data = EnvelopeSchema().load(raw, unknown="exclude")
+        data = schema_instance(EnvelopeSchema).load(raw, unknown="exclude")
     except ValidationError as exc:
         raise RejectedMessage(f"invalid envelope: {exc.messages}") from None
     contract = CONTRACTS.get(data["type"])

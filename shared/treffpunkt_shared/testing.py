@@ -180,13 +180,18 @@ class RecordingHandler:
     temporary_failures_left: int = 0
     fail_temporarily: bool = False
     refuse_for_good: set = field(default_factory=set)
+    # 4xx for the first attempt at each address, 250 afterwards.
+    fail_first_attempt: bool = False
+    attempted: set = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse_for_good:
             return "550 5.1.1 Mailbox unavailable"
         with self.lock:
-            if self.fail_temporarily or self.temporary_failures_left > 0:
+            first = address not in self.attempted
+            self.attempted.add(address)
+            if self.fail_temporarily or self.temporary_failures_left > 0 or (self.fail_first_attempt and first):
                 self.temporary_failures_left = max(self.temporary_failures_left - 1, 0)
                 return "451 4.3.0 Temporary local problem, try again later"
         envelope.rcpt_tos.append(address)

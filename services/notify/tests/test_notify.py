@@ -1,11 +1,13 @@
 """Notify against real RabbitMQ, PostgreSQL and an SMTP server (aiosmtpd)."""
 import threading
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from treffpunkt_notify.app import MIGRATIONS
 from treffpunkt_notify.config import Settings
+from treffpunkt_notify.mail_queue import MailSender, queue_mail
 from treffpunkt_notify.mailer import SmtpMailer, _CommitPointSMTP
 from treffpunkt_notify.models import mails, outbox
 from treffpunkt_notify.worker import worker_parts
@@ -148,3 +150,33 @@ def test_a_sender_killed_before_the_commit_leaves_no_delivered_mail(smtp_server)
     committed = []
     mailer.send("a@example.org", "b@example.org", b"Subject: x\r\n\r\nbody\r\n", lambda: committed.append(1))
     assert committed == [1] and len(smtp_server.handler.wait_for(1)) == 1
+
+
+def test_senders_side_by_side_send_each_mail_once_even_when_every_first_attempt_fails(settings, engine,
+                                                                                    smtp_server):
+    """A failed attempt is recorded while the sender still holds the mail's lock: were the lock released
+    first, another sender could send the mail and the failure record then reset it to pending (a second
+    copy) or miscount its attempts."""
+    smtp_server.handler.fail_first_attempt = True
+    recipients = [f"p{i}@example.org" for i in range(120)]
+    with engine.begin() as tx:
+        for i, address in enumerate(recipients):
+            queue_mail(tx, logical_key=f"test:{i}", kind="registration_confirmed", source_message_id=str(uuid.uuid4()),
+                       source_body=b"{}", correlation_id=None, recipient=address,
+                       message=f"Subject: {i}\r\nTo: {address}\r\n\r\nHallo\r\n".encode())
+    senders = [MailSender(engine, SmtpMailer(smtp_server.host, smtp_server.port), sender_address=settings.mail_from,
+                          retry_delays_s=(0, 0, 0), dead_letter_queue="unused", idle_seconds=0.01)
+               for _ in range(4)]
+    threads = [threading.Thread(target=s.run, daemon=True) for s in senders]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: all(smtp_server.handler.to(a) for a in recipients), timeout=60, message="every mail")
+        wait_until(lambda: {r.status for r in mail_rows(engine)} == {"sent"}, timeout=10, message="all sent")
+    finally:
+        for s in senders:
+            s.stop()
+        for t in threads:
+            t.join(timeout=10)
+    assert [a for a in recipients if len(smtp_server.handler.to(a)) != 1] == []
+    assert sorted({r.attempts for r in mail_rows(engine)}) == [2]

@@ -11,6 +11,8 @@ from .app import MIGRATIONS
 from .config import Settings
 from .worker import worker_parts
 
+SWITCH_INTERVAL_SECONDS = 0.0005
+
 
 def main(argv: list[str]) -> int:
     configure_logging()
@@ -21,6 +23,11 @@ def main(argv: list[str]) -> int:
         upgrade_database(make_engine(settings.database_url), MIGRATIONS)
         return 0
     if command == "worker":
+        # The one moment a killed worker can lose a mail is between the commit of "sent" and the final
+        # "." (mailer.py). After the commit's round trip the sender thread must get the GIL back before it
+        # can write the ".", and a thread busy rendering mails keeps it for a whole switch interval (5 ms
+        # by default), longer with several threads in line. A short interval keeps that moment short.
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         return run_until_stopped(worker_parts(settings, make_engine(settings.database_url)))
     print("usage: python -m treffpunkt_notify migrate|worker", file=sys.stderr)
     return 2

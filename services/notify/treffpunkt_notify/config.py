@@ -28,6 +28,8 @@ class Settings:
     mail_capture_dir: str = "var/mail"
     # Waits after a temporary SMTP failure (4xx, connection lost); after the last one the mail has failed.
     mail_retry_delays_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
+    # Sender threads, each with its own SMTP connection; sending is mostly waiting on round trips.
+    mail_senders: int = 2
     delivery_limit: int = 5
     retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
     # The agenda's sign-in, honoured here (see treffpunkt_shared.auth): the same SESSION_SECRET as the agenda.
@@ -55,6 +57,7 @@ class Settings:
             mail_from=env_str(env, "MAIL_FROM", base.mail_from),
             mail_capture_dir=env_str(env, "MAIL_CAPTURE_DIR", base.mail_capture_dir),
             mail_retry_delays_s=env_ints(env, "MAIL_RETRY_DELAYS_S", base.mail_retry_delays_s),
+            mail_senders=env_int(env, "MAIL_SENDERS", base.mail_senders),
             delivery_limit=env_int(env, "DELIVERY_LIMIT", base.delivery_limit),
             retry_delays_ms=env_ints(env, "RETRY_DELAYS_MS", base.retry_delays_ms),
             session_secret=env_str(env, "SESSION_SECRET", base.session_secret),

@@ -3,8 +3,13 @@
 Consuming an event only *queues* a mail (in the transaction that records the
 message as processed); sending happens here, off the broker connection, so a
 slow SMTP server can never cost a consumer its acknowledgement. Several
-senders can run side by side: each claims a mail with ``FOR UPDATE SKIP LOCKED``
-and holds that lock while it talks to the SMTP server.
+senders run side by side (threads of the worker, or other workers): each
+claims a mail with ``FOR UPDATE SKIP LOCKED`` and holds that lock while it
+talks to the SMTP server, over its own SMTP connection, which it reuses. The
+lock is what makes a second sender skip the mail; the commit of "sent" before
+the final "." (see :mod:`.mailer`) is what makes a crash unable to send it twice.
+Sending is mostly waiting (SMTP and database round trips), so a few senders
+multiply the mail rate.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from treffpunkt_shared.contracts import NOTIFICATION_FAILED, NOTIFICATION_SENT
 from treffpunkt_shared.logs import log_event
@@ -28,18 +34,27 @@ log = logging.getLogger("treffpunkt.notify.sender")
 PRODUCER = "notify"
 
 
+_INSERT_MAIL = {
+    # One statement instead of "look, then insert": the unique logical key decides, and a concurrent
+    # second insert of the same key waits for the first and then does nothing.
+    name: dialect_insert(mails).on_conflict_do_nothing(index_elements=[mails.c.logical_key])
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_CLAIM_DUE = (sa.select(mails).where(mails.c.status == "pending", mails.c.next_attempt_at <= sa.bindparam("now"))
+              .order_by(mails.c.next_attempt_at).limit(1).with_for_update(skip_locked=True))
+_MARK_SENT = (mails.update().where(mails.c.id == sa.bindparam("mail_id"))
+              .values(status="sent", sent_at=sa.bindparam("now"), attempts=sa.bindparam("attempt"), last_error=None))
+
+
 def queue_mail(tx: sa.Connection, *, logical_key: str, kind: str, source_message_id: str, source_body: bytes,
                correlation_id: str | None, recipient: str, message: bytes, meeting_id: str | None = None) -> bool:
     """Queue a mail unless one with the same logical key exists; True if queued."""
-    exists = tx.execute(sa.select(mails.c.id).where(mails.c.logical_key == logical_key)).first()
-    if exists:
-        return False
     now = utcnow()
-    tx.execute(mails.insert().values(
+    return tx.execute(_INSERT_MAIL[tx.dialect.name], dict(
         id=str(uuid.uuid4()), logical_key=logical_key, kind=kind, source_message_id=source_message_id,
         source_body=source_body, correlation_id=correlation_id, recipient=recipient, message=message,
-        meeting_id=meeting_id, status="pending", attempts=0, next_attempt_at=now, created_at=now))
-    return True
+        meeting_id=meeting_id, status="pending", attempts=0, next_attempt_at=now, last_error=None, created_at=now,
+        sent_at=None)).rowcount == 1
 
 
 class MailSender:
@@ -53,46 +68,47 @@ class MailSender:
         self.idle_seconds = idle_seconds
         self.stopped = threading.Event()
 
-    def send_next(self) -> bool:
-        """Send one due mail; False if none was due."""
-        with self.engine.connect() as conn:
-            tx = conn.begin()
-            row = conn.execute(
-                sa.select(mails).where(mails.c.status == "pending", mails.c.next_attempt_at <= utcnow())
-                .order_by(mails.c.next_attempt_at).limit(1).with_for_update(skip_locked=True)).first()
-            if row is None:
-                tx.rollback()
-                return False
+    def send_next(self, conn: sa.Connection | None = None) -> bool:
+        """Send one due mail; False if none was due. ``conn``: a connection to reuse, else one from the pool."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.send_next(own)
+        tx = conn.begin()
+        row = conn.execute(_CLAIM_DUE, {"now": utcnow()}).first()
+        if row is None:
+            tx.rollback()
+            return False
 
-            def commit_sent():
-                conn.execute(mails.update().where(mails.c.id == row.id).values(
-                    status="sent", sent_at=utcnow(), attempts=row.attempts + 1, last_error=None))
-                add_to_outbox(conn, outbox, NOTIFICATION_SENT,
-                              {"notification_id": row.id, "kind": row.kind,
-                               "source_message_id": row.source_message_id},
-                              producer=PRODUCER, correlation_id=row.correlation_id)
-                tx.commit()
+        def commit_sent():
+            conn.execute(_MARK_SENT, {"mail_id": row.id, "now": utcnow(), "attempt": row.attempts + 1})
+            add_to_outbox(conn, outbox, NOTIFICATION_SENT,
+                          {"notification_id": row.id, "kind": row.kind,
+                           "source_message_id": row.source_message_id},
+                          producer=PRODUCER, correlation_id=row.correlation_id)
+            tx.commit()
 
-            try:
-                self.mailer.send(self._envelope_sender(), row.recipient, row.message, commit_sent)
-            except TemporaryMailError as exc:
-                self._after_failure(conn, tx, row, str(exc), permanent=False)
-            except PermanentMailError as exc:
-                self._after_failure(conn, tx, row, str(exc), permanent=True)
-            else:
-                log_event(log, "mail_sent", mail_id=row.id, kind=row.kind, message_id=row.source_message_id,
-                          correlation_id=row.correlation_id, attempt=row.attempts + 1)
+        try:
+            self.mailer.send(self._envelope_sender(), row.recipient, row.message, commit_sent)
+        except TemporaryMailError as exc:
+            self._after_failure(conn, tx, row, str(exc), permanent=False)
+        except PermanentMailError as exc:
+            self._after_failure(conn, tx, row, str(exc), permanent=True)
+        else:
+            log_event(log, "mail_sent", mail_id=row.id, kind=row.kind, message_id=row.source_message_id,
+                      correlation_id=row.correlation_id, attempt=row.attempts + 1)
         return True
 
     def _envelope_sender(self) -> str:
         return parseaddr(self.sender_address)[1]
 
     def _after_failure(self, conn: sa.Connection, tx, row, error: str, *, permanent: bool) -> None:
-        if tx.is_active:
-            tx.rollback()
         attempts = row.attempts + 1
         gave_up = permanent or attempts > len(self.retry_delays_s)
-        with conn.begin():
+        # The failure is written in the transaction that still holds the mail's row lock. Rolling back
+        # first would free the mail for another sender, which could send it while this one then resets it
+        # to "pending" (a second copy). Only a mail already committed as sent (the server refused the
+        # finished message) has no lock left; no sender claims a sent mail, so a new transaction is safe.
+        with (tx if tx.is_active else conn.begin()):
             if gave_up:
                 reason = f"{'permanent' if permanent else 'temporary'} SMTP failure, attempt {attempts}: {error}"
                 conn.execute(mails.update().where(mails.c.id == row.id).values(
@@ -117,9 +133,12 @@ class MailSender:
         backoff = 0.2
         while not self.stopped.is_set():
             try:
-                if not self.send_next():
-                    self.stopped.wait(self.idle_seconds)
-                backoff = 0.2
+                # One database connection for as long as it works: a checkout per mail costs a ping.
+                with self.engine.connect() as conn:
+                    while not self.stopped.is_set():
+                        if not self.send_next(conn):
+                            self.stopped.wait(self.idle_seconds)
+                        backoff = 0.2
             except Exception as exc:  # database away: wait and try again, never die
                 log_event(log, "sender_retrying", logging.WARNING, error=repr(exc), backoff_seconds=backoff)
                 self.mailer.close()

@@ -15,11 +15,18 @@ from .models import outbox
 
 
 def worker_parts(settings: Settings, engine: sa.Engine, *, mailer=None) -> dict:
+    """The worker's threads. Each sender has its own mailer (its own SMTP connection); a ``mailer`` given
+    here is used by a single sender."""
     topology = topology_for(settings)
-    return {
+    parts = {
         "consumer": ServiceConsumer(settings.amqp_url, topology, "notify", make_handler(engine, settings)),
-        "sender": MailSender(engine, mailer or mailer_for(settings), sender_address=settings.mail_from,
-                             retry_delays_s=settings.mail_retry_delays_s,
-                             dead_letter_queue=topology.dead_letter_queue_name("notify")),
         "relay": OutboxRelay(engine, outbox, settings.amqp_url, topology),
     }
+    # SQLite (embedded mode) ignores FOR UPDATE SKIP LOCKED, so there a second sender could claim the
+    # same mail: only PostgreSQL gets more than one.
+    senders = max(1, settings.mail_senders) if engine.dialect.name == "postgresql" and mailer is None else 1
+    for i in range(senders):
+        parts["sender" if i == 0 else f"sender-{i + 1}"] = MailSender(
+            engine, mailer or mailer_for(settings), sender_address=settings.mail_from,
+            retry_delays_s=settings.mail_retry_delays_s, dead_letter_queue=topology.dead_letter_queue_name("notify"))
+    return parts

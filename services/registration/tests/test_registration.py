@@ -160,7 +160,16 @@ def test_concurrent_registrations_never_overbook_a_meeting(settings, engine):
     assert sorted(r["waitlist_position"] for r in results if r["status"] == "waitlisted") == list(range(1, 56))
     with engine.connect() as conn:
         assert conn.execute(sa.select(meetings.c.seats_taken)).scalar() == 25
-    assert len(outbox_events(engine)) == 80
+        rows = {r.id: (r.status, r.waitlist_position) for r in conn.execute(sa.select(registrations))}
+    events = outbox_events(engine)
+    assert len(events) == 80
+    # The event is written before the place is taken and rewritten when none is left: each one must end up
+    # saying exactly what the registration row says.
+    assert {e["payload"]["registration_id"]: (e["payload"]["status"], e["payload"]["waitlist_position"])
+            for e in events} == rows
+    assert all(e["type"] == f"registration.{e['payload']['status']}" for e in events)
+    with engine.connect() as conn:  # the relay routes by the row's routing key, not by the body
+        assert all(r.routing_key == json.loads(r.body)["type"] for r in conn.execute(sa.select(outbox)))
 
 
 def test_an_older_revision_of_a_meeting_never_overwrites_a_newer_one(engine):

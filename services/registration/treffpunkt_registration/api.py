@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import Conflict, NotFound
 
+from treffpunkt_shared.contracts import schema_instance
 from treffpunkt_shared.http import InvalidInput, json_body
 from marshmallow import ValidationError
 
@@ -49,7 +50,7 @@ def create_registration(meeting_id):
     lang = api_language()
     body = json_body()
     try:
-        data = RegistrationInput().load(body)
+        data = schema_instance(RegistrationInput).load(body)
     except ValidationError as exc:
         raise InvalidInput(catalog.translate_errors(germanise(exc.messages), lang)) from None
     deps = _deps()

@@ -65,8 +65,11 @@ def meeting_as_dict(row) -> dict:
     return m
 
 
+_SELECT_MEETING = sa.select(meetings).where(meetings.c.id == sa.bindparam("meeting_id"))
+
+
 def get_meeting(conn: sa.Connection, meeting_id: str) -> dict | None:
-    row = conn.execute(sa.select(meetings).where(meetings.c.id == meeting_id)).first()
+    row = conn.execute(_SELECT_MEETING, {"meeting_id": meeting_id}).first()
     return meeting_as_dict(row) if row else None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from treffpunkt_shared.contracts import schema_instance
 from treffpunkt_shared.timeutil import format_date, format_time
 
 from .catalog import catalog
@@ -57,7 +58,7 @@ def submit(meeting_id):
     submitted = dict(values, privacy_consent=form.get("privacy_consent") == "yes", language=g.lang)
     errors = {}
     try:
-        data = RegistrationInput().load(submitted)
+        data = schema_instance(RegistrationInput).load(submitted)
     except ValidationError as exc:
         errors = catalog.translate_errors(germanise(exc.messages), g.lang)
     if not errors:

@@ -41,15 +41,32 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
+def _insert_statement(outbox: sa.Table) -> sa.Insert:
+    # Built once per table: constructing a statement per call costs about as much CPU as running it.
+    statement = _INSERTS.get(outbox)
+    if statement is None:
+        statement = _INSERTS[outbox] = outbox.insert()
+    return statement
+
+
+def outbox_message(contract: Contract, payload: dict, *, producer: str, correlation_id: str | None = None,
+                   message_id: str | uuid.UUID | None = None) -> dict:
+    """The column values of an outbox row carrying ``payload`` under ``contract``."""
+    envelope = make_envelope(contract, payload, producer=producer, correlation_id=correlation_id,
+                             message_id=message_id or uuid.uuid4())
+    return {"message_id": envelope["id"], "routing_key": contract.type, "body": encode(envelope),
+            "correlation_id": correlation_id, "created_at": datetime.now(timezone.utc)}
+
+
 def add_to_outbox(tx: sa.Connection, outbox: sa.Table, contract: Contract, payload: dict, *,
                   producer: str, correlation_id: str | None = None) -> str:
     """Write an event in the caller's transaction; the relay publishes it after commit."""
-    envelope = make_envelope(contract, payload, producer=producer, correlation_id=correlation_id,
-                             message_id=uuid.uuid4())
-    tx.execute(outbox.insert().values(
-        message_id=envelope["id"], routing_key=contract.type, body=encode(envelope),
-        correlation_id=correlation_id, created_at=datetime.now(timezone.utc)))
-    return envelope["id"]
+    values = outbox_message(contract, payload, producer=producer, correlation_id=correlation_id)
+    tx.execute(_insert_statement(outbox), values)
+    return values["message_id"]
 
 
 def add_dead_letter_to_outbox(tx: sa.Connection, outbox: sa.Table, *, dead_letter_queue: str, body: bytes,

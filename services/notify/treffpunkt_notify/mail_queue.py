@@ -85,6 +85,13 @@ class MailSender:
                           {"notification_id": row.id, "kind": row.kind,
                            "source_message_id": row.source_message_id},
                           producer=PRODUCER, correlation_id=row.correlation_id)
+            if conn.dialect.name == "postgresql":
+                # A worker killed after PostgreSQL made "sent" durable but before the final "." went out loses
+                # the mail; with a synchronous commit that window is the whole WAL flush (milliseconds, and
+                # SIGKILL tests hit it). Without the wait it is one round trip. The price: a crash of the
+                # PostgreSQL *server* within ~0.6 s of a commit can forget "sent" and send that mail again,
+                # a far rarer event than a worker being killed (deploys, OOM).
+                conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
             tx.commit()
 
         try:

@@ -9,7 +9,8 @@ A worker killed before the commit leaves the server with an unfinished DATA,
 which it discards, and the mail still pending: it is sent again, once. A
 worker killed after the commit has already written "." to the socket or not:
 in the first case the kernel still delivers it, in the second the mail is
-lost; that window is a single ``send()`` call. A server that refuses the
+lost; that window is the commit's reply plus a single ``send()`` call (the commit
+does not wait for the WAL flush, see ``mail_queue.py``). A server that refuses the
 finished message (4xx/5xx after ".") is handled by the caller, which undoes
 the commit. This is the price of "never twice": we prefer it, as a duplicate
 cannot be taken back and a rare loss shows in the delivery log.

@@ -135,7 +135,7 @@ treffpunkt läuft / is running (embedded: in-memory broker, SQLite in {args.var}
   Anmeldung / registration:     {base}/
   Versendete E-Mails / emails:  {base}/notify/mail
   Programm / agenda:            {base}/agenda/meetings
-  Organisation / organisers:    {base}/agenda/anmelden
+  Organisation / organisers:    {base}/agenda/anmelden  (Programm bearbeiten / edit: {base}/agenda/organiser/)
       Administrator:  {logins["admin"]["email"]}  Passwort / password: {logins["admin"]["password"]}
       Organisator:    {logins["organiser"]["email"]}  Passwort / password: {logins["organiser"]["password"]}
   Agenda-API:                   {base}/agenda/api/meetings

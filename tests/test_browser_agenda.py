@@ -3,7 +3,6 @@ two parallel discussion rounds through the forms, publishes meeting and agenda, 
 axe-core (WCAG 2.1 AA) on every page; the editor by keyboard alone."""
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 import uuid
@@ -13,66 +12,17 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from embedded_server import embedded_server, sign_in as api_sign_in  # noqa: E402
+from browser_support import assert_accessible  # noqa: E402
+from embedded_server import sign_in as api_sign_in  # noqa: E402
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-AXE_JS = Path(importlib.util.find_spec("axe_playwright_python").origin).parent / "axe.min.js"
-AXE_RUN = "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
-
 DAY_1, DAY_2 = "2031-09-15", "2031-09-16"
 QUESTIONS_A = ["Welche Verfahrensweisen gibt es bei ungeklärter Identität?", "Welche Dokumente werden anerkannt?"]
 QUESTIONS_B = ["Wie halten wir alle Mitarbeitenden auf demselben Wissensstand?",
                "Welche Werkzeuge haben sich bewährt?"]
-
-
-@pytest.fixture(scope="module")
-def server():
-    with embedded_server() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _new_page(browser, **options):
-    context = browser.new_context(locale="de-DE", **options)
-    context.set_default_timeout(10_000)
-    return context, context.new_page()
-
-
-@pytest.fixture
-def page(browser):
-    """A page in a fresh context (own cookies), with the app's Content-Security-Policy in force."""
-    context, page = _new_page(browser)
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def axe_page(browser):
-    """As ``page``, but the app's CSP (default-src 'self') would block the injected axe script: bypass it."""
-    context, page = _new_page(browser, bypass_csp=True)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def agenda_url(server, path: str) -> str:
@@ -89,26 +39,6 @@ def sign_in(page, server) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Anmelden").click()
     assert "/anmelden" not in page.url, page.content()[:2000]
-
-
-def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE_JS))
-    return page.evaluate(AXE_RUN)["violations"]
-
-
-def assert_accessible(page, what: str) -> None:
-    violations = axe_violations(page)
-    if violations:
-        lines = [f"axe-core: {len(violations)} violation(s) on {what} ({page.url}):"]
-        for v in violations:
-            lines.append(f"  {v['id']} [{v.get('impact')}]: {v['help']}")
-            for node in v["nodes"]:
-                summary = " | ".join(line.strip() for line in (node.get("failureSummary") or "").splitlines()
-                                     if line.strip())
-                lines.append(f"      {node['target']}: {summary}")
-        report = "\n".join(lines)
-        print(report)
-        pytest.fail(report, pytrace=False)
 
 
 def submit(page, name: str, status: int = 200) -> None:

@@ -11,47 +11,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from browser_support import assert_accessible, launch_chromium, new_page  # noqa: E402
-from embedded_server import DEMO_TITLE, embedded_server  # noqa: E402
+from browser_support import assert_accessible  # noqa: E402
+from embedded_server import DEMO_TITLE  # noqa: E402
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server():
-    with embedded_server() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context, page = new_page(browser)
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def axe_page(browser):
-    """The app's CSP (default-src 'self') would block the injected axe script: bypass it."""
-    context, page = new_page(browser, bypass_csp=True)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def sign_in(page, email: str, password: str) -> None:

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from browser_support import assert_accessible, launch_chromium, new_page  # noqa: E402
-from embedded_server import DEMO_TITLE, embedded_server  # noqa: E402
+from browser_support import assert_accessible  # noqa: E402
+from embedded_server import DEMO_TITLE  # noqa: E402
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -32,42 +32,6 @@ ENGLISH_ERRORS = {
     "organisation": "Please enter your authority or organisation.",
     "privacy_consent": "Please agree to the privacy notice.",
 }
-
-
-@pytest.fixture(scope="module")
-def server():
-    with embedded_server() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A page in a fresh context (own cookies), with the app's Content-Security-Policy in force."""
-    context, page = new_page(browser)
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def axe_page(browser):
-    """As ``page``, but the app's CSP (default-src 'self') would block the injected axe script: bypass it."""
-    context, page = new_page(browser, bypass_csp=True)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def form_url(server, query: str = "") -> str:

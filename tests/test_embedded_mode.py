@@ -6,17 +6,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from embedded_server import DEMO_TITLE, embedded_server, sign_in  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def server():
-    with embedded_server() as running:
-        yield running
+from embedded_server import DEMO_TITLE, sign_in  # noqa: E402
 
 
 def wait_for_mail(server, *needles: str, timeout: float = 15.0) -> str:

@@ -8,6 +8,7 @@ whole public state again with a higher revision, so the registration service's r
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -114,7 +115,6 @@ def create_meeting(engine: sa.Engine, data: dict, *, organiser_id: str | None = 
 def meeting_as_input(meeting: dict) -> dict:
     """The meeting in the shape ``MeetingInput`` loads, so a partial change can be merged and re-validated."""
     zone = meeting["timezone"]
-    from zoneinfo import ZoneInfo
     tz = ZoneInfo(zone)
 
     def local(value):

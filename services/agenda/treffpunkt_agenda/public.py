@@ -83,11 +83,10 @@ def meeting(meeting_id):
 @bp.get("/meetings/<uuid:meeting_id>/agenda.json")
 def agenda_json(meeting_id):
     found = _public_meeting(meeting_id)
-    items = [{k: v for k, v in i.items() if k not in ("result", "result_published_at")
-              or i.get("result_published_at")} for i in _public_items(found)]
-    for item in items:
-        if not item.get("result_published_at"):
-            item.pop("result", None)
+    # A round's result is public once published; until then neither it nor its (empty) date is shown.
+    items = [i if i["result_published_at"] else
+             {k: v for k, v in i.items() if k not in ("result", "result_published_at")}
+             for i in _public_items(found)]
     return jsonify(json_ready({"meeting": meeting_state(found), "agenda_revision": found["agenda_revision"],
                                "items": items}))
 

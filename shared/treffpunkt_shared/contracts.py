@@ -69,6 +69,8 @@ class MeetingPublishedSchema(MeetingSnapshotSchema):
 
 
 class ParticipantSchema(Schema):
+    """Who a registration is for: only what the emails need (phone and needs stay in registration)."""
+
     first_name = fields.String(required=True)
     last_name = fields.String(required=True)
     email = fields.Email(required=True)
@@ -77,17 +79,74 @@ class ParticipantSchema(Schema):
     language = fields.String(load_default="de", validate=validate.OneOf(["de", "en"]))
 
 
+# A registration's life: pending (double opt-in not yet done; it already holds its place or its waiting-list
+# position) → confirmed | waitlisted → (waitlisted → confirmed by promotion) → cancelled; pending → expired.
+REGISTRATION_STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "expired")
+CANCELLED_BY = ("participant", "organiser", "meeting_cancelled")
+
+
+class RoundChoiceSchema(Schema):
+    """A discussion round or workshop a participant chose; ``held`` says whether a place in it is theirs
+    (a waitlisted participant's choices are wishes until promoted)."""
+
+    item_id = fields.String(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(load_default="discussion_round", validate=validate.OneOf(ROUND_KINDS))
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    room = fields.String(load_default=None, allow_none=True)
+    held = fields.Boolean(load_default=True)
+
+
+class RegistrationLinksSchema(Schema):
+    """Links for the participant's emails. The personal links carry secret tokens: whoever has the mail
+    has the link, which is the point; they are never logged."""
+
+    confirm_url = fields.String(load_default=None, allow_none=True)   # double opt-in, for pending only
+    manage_url = fields.String(load_default=None, allow_none=True)    # see, change, cancel
+    calendar_url = fields.String(load_default=None, allow_none=True)  # the registration as iCalendar
+
+
 class RegistrationEventSchema(Schema):
+    """Every ``registration.*`` event carries the registration's whole state after the change.
+
+    ``sequence`` counts the changes of one registration (1 for the first event): with the registration id
+    and the event type it is the logical key notify sends at most one mail for."""
+
     registration_id = fields.UUID(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["confirmed", "waitlisted"]))
+    sequence = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    status = fields.String(required=True, validate=validate.OneOf(REGISTRATION_STATUSES))
     waitlist_position = fields.Integer(load_default=None, allow_none=True)
     meeting = fields.Nested(MeetingSnapshotSchema, required=True)
     participant = fields.Nested(ParticipantSchema, required=True)
+    rounds = fields.List(fields.Nested(RoundChoiceSchema), load_default=list)
+    links = fields.Nested(RegistrationLinksSchema, load_default=dict)
+    # pending: until when the confirmation link works (then the registration expires and frees its place).
+    confirm_by = fields.DateTime(load_default=None, allow_none=True)
+    # cancelled: who cancelled it.
+    cancelled_by = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CANCELLED_BY))
+    previous_status = fields.String(load_default=None, allow_none=True,
+                                    validate=validate.OneOf(REGISTRATION_STATUSES))
 
     @validates_schema
     def _position_on_waiting_list(self, data, **kwargs):
         if data.get("status") == "waitlisted" and not data.get("waitlist_position"):
             raise ValidationError("a waiting-list registration needs its position", "waitlist_position")
+
+    @validates_schema
+    def _pending_needs_its_link(self, data, **kwargs):
+        if data.get("status") == "pending" and not (data.get("links") or {}).get("confirm_url"):
+            raise ValidationError("a pending registration needs its confirmation link", "links")
+
+
+class ParticipantErasedSchema(Schema):
+    """A participant's personal data was erased in registration; every other service erases its copy.
+    Carries no personal data itself: the registration id is the key every copy is filed under."""
+
+    registration_id = fields.UUID(required=True)
+    meeting_id = fields.UUID(required=True)
+    erased_at = fields.DateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["request", "retention"]))
 
 
 class PersonSchema(Schema):
@@ -236,8 +295,17 @@ MEETING_ARCHIVED = Contract("meeting.archived", 1, MeetingPublishedSchema)
 AGENDA_PUBLISHED = Contract("agenda.published", 1, AgendaPublishedSchema)
 AGENDA_CHANGED = Contract("agenda.changed", 1, AgendaChangedSchema)
 ROUND_RESULTS_PUBLISHED = Contract("round.results_published", 1, RoundResultsPublishedSchema)
-REGISTRATION_CONFIRMED = Contract("registration.confirmed", 1, RegistrationEventSchema)
-REGISTRATION_WAITLISTED = Contract("registration.waitlisted", 1, RegistrationEventSchema)
+# Registration events (registration service → notify and anyone else): see RegistrationEventSchema.
+REGISTRATION_RECEIVED = Contract("registration.received", 1, RegistrationEventSchema)     # opt-in mail
+REGISTRATION_CONFIRMED = Contract("registration.confirmed", 1, RegistrationEventSchema)   # place confirmed
+REGISTRATION_WAITLISTED = Contract("registration.waitlisted", 1, RegistrationEventSchema) # on the list
+REGISTRATION_PROMOTED = Contract("registration.promoted", 1, RegistrationEventSchema)     # list → place
+REGISTRATION_UPDATED = Contract("registration.updated", 1, RegistrationEventSchema)       # rounds/needs
+REGISTRATION_CANCELLED = Contract("registration.cancelled", 1, RegistrationEventSchema)
+REGISTRATION_EXPIRED = Contract("registration.expired", 1, RegistrationEventSchema)       # not confirmed
+# A second registration with the same email: the personal link is sent again instead of a second place.
+REGISTRATION_LINK_REQUESTED = Contract("registration.link_requested", 1, RegistrationEventSchema)
+PARTICIPANT_ERASED = Contract("participant.erased", 1, ParticipantErasedSchema)
 NOTIFICATION_SENT = Contract("notification.sent", 1, NotificationOutcomeSchema)
 NOTIFICATION_FAILED = Contract("notification.failed", 1, NotificationOutcomeSchema)
 
@@ -251,8 +319,15 @@ CONTRACTS: dict[str, Contract] = {
         AGENDA_PUBLISHED,
         AGENDA_CHANGED,
         ROUND_RESULTS_PUBLISHED,
+        REGISTRATION_RECEIVED,
         REGISTRATION_CONFIRMED,
         REGISTRATION_WAITLISTED,
+        REGISTRATION_PROMOTED,
+        REGISTRATION_UPDATED,
+        REGISTRATION_CANCELLED,
+        REGISTRATION_EXPIRED,
+        REGISTRATION_LINK_REQUESTED,
+        PARTICIPANT_ERASED,
         NOTIFICATION_SENT,
         NOTIFICATION_FAILED,
     )

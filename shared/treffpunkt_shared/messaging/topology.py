@@ -2,9 +2,9 @@
 
 ::
 
-    producers ──► <ns>.events (topic) ──meeting.*──────► <ns>.registration (quorum) ──► registration worker
-                                     └─registration.*─► <ns>.notify (quorum)       ──► notify worker
-                                       meeting.* ...
+    producers ──► <ns>.events (topic) ──meeting.* agenda.* round.*──────────────► <ns>.registration (quorum)
+                                     └─registration.* participant.* meeting.* ─► <ns>.notify (quorum)
+                                       agenda.* round.*                             ──► notify worker
 
     <ns>.direct (direct): one binding per queue under its own name; used to
         • put a retried message back on its queue after its delay,
@@ -25,8 +25,10 @@ from kombu import Exchange, Queue, binding
 
 # Who listens to what. One table for the whole system: queues are declared from it.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "registration": ("meeting.*",),
-    "notify": ("registration.*",),
+    # registration keeps a read model of meetings and of the rounds one can choose (from the agenda).
+    "registration": ("meeting.*", "agenda.*", "round.*"),
+    # notify mails participants about all of it, and keeps read models of meetings, agendas and recipients.
+    "notify": ("registration.*", "participant.*", "meeting.*", "agenda.*", "round.*"),
 }
 
 

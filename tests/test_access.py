@@ -41,9 +41,15 @@ PUBLIC = {
                # the published programme: drafts answer 404 there (tested in services/agenda)
                "public.index", "public.meeting", "public.agenda_json", "public.agenda_ics", "public.document"},
     "registration": {"health.healthz", "health.readyz", "static",
-                     "pages.index", "pages.meeting", "pages.submit", "pages.thanks",
+                     "pages.index", "pages.meeting", "pages.submit", "pages.registered",
                      "registration_api.meetings_index", "registration_api.meeting_show",
-                     "registration_api.create_registration"},
+                     "registration_api.create_registration",
+                     # behind a participant's personal link: the unguessable token in the address is the key
+                     # (refusal of wrong, expired and revoked tokens: services/registration/tests/test_journey.py)
+                     "personal.confirm", "personal.manage", "personal.change", "personal.cancel_form",
+                     "personal.cancel", "personal.calendar", "personal.renew",
+                     "registration_api.confirm", "registration_api.registration_show",
+                     "registration_api.registration_change", "registration_api.registration_cancel"},
     "notify": {"health.healthz", "health.readyz", "static"},
 }
 # Any signed-in organiser may call these although no meeting is named in the address (they show each

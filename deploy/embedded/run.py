@@ -38,6 +38,7 @@ import treffpunkt_notify.config as notify_config
 import treffpunkt_notify.worker as notify_worker
 import treffpunkt_registration.app as registration_app
 import treffpunkt_registration.config as registration_config
+import treffpunkt_registration.housekeeping as registration_housekeeping
 import treffpunkt_registration.meetings as registration_meetings
 import treffpunkt_registration.models as registration_models
 
@@ -77,6 +78,7 @@ def build(var: Path, port: int):
                                           topology_for(registration)),
         "registration-consumer": ServiceConsumer("memory://", topology_for(registration), "registration",
                                                  registration_meetings.make_handler(engines["registration"])),
+        "registration-housekeeping": registration_housekeeping.Housekeeping(engines["registration"], registration),
     }
     for name, part in notify_worker.worker_parts(notify, engines["notify"]).items():
         parts[f"notify-{name}"] = part

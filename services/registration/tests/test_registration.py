@@ -8,71 +8,19 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from treffpunkt_registration import registrations as registrations_module
-from treffpunkt_registration.app import MIGRATIONS, create_app
-from treffpunkt_registration.config import Settings
-from treffpunkt_registration.meetings import apply_meeting_published
-from treffpunkt_registration.models import meetings, outbox, registrations
-from treffpunkt_shared.db import make_engine, upgrade_database
+from treffpunkt_registration import registration_events
+from treffpunkt_registration.app import create_app
+from treffpunkt_registration.models import meetings, outbox, registration_links, registrations
+from registration_testing import form_token, outbox_events, person, publish_meeting
 
 
-@pytest.fixture
-def settings(postgres_url_for, amqp_url, namespace):
-    return Settings(database_url=postgres_url_for("registration"), amqp_url=amqp_url, namespace=namespace,
-                    db_pool_size=20)
-
-
-@pytest.fixture
-def engine(settings):
-    engine = make_engine(settings.database_url, pool_size=20)
-    upgrade_database(engine, MIGRATIONS)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def client(settings, engine):
-    return create_app(settings, engine=engine).test_client()
-
-
-def publish_meeting(engine, capacity=60, revision=1, meeting_id=None, **extra):
-    meeting_id = meeting_id or str(uuid.uuid4())
-    payload = {"meeting_id": meeting_id, "title": "2. Landesnetzwerktreffen", "series": "", "number": 2,
-               "starts_at": "2016-09-16T08:00:00+00:00", "ends_at": "2016-09-16T14:00:00+00:00",
-               "timezone": "Europe/Berlin", "host": "", "description": "", "theme": "Wissensmanagement",
-               "venue": {"name": "Regierungspräsidium Darmstadt", "address": "", "room": "Ludwig-Bergsträßer-Saal"},
-               "capacity": capacity, "registration_opens_at": None, "registration_closes_at": None,
-               "revision": revision, **extra}
-    from treffpunkt_shared.contracts import MEETING_PUBLISHED
-    loaded = MEETING_PUBLISHED.load_payload(json.loads(json.dumps(payload)))
-    with engine.begin() as tx:
-        apply_meeting_published(tx, loaded)
-    return meeting_id
-
-
-def person(i=0, **overrides):
-    return {"first_name": "Erika", "last_name": f"Muster{i}", "email": f"erika{i}@example.org",
-            "organisation": "Ausländerbehörde Gießen", "function": "Sachgebietsleitung", "privacy_consent": True,
-            **overrides}
-
-
-def form_token(client, meeting_id) -> str:
-    """The CSRF token of the registration form, as a browser gets it (its cookie stays in the client)."""
-    page = client.get(f"/meetings/{meeting_id}")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
-def outbox_events(engine):
-    with engine.connect() as conn:
-        return [json.loads(r.body) for r in conn.execute(sa.select(outbox).order_by(outbox.c.seq))]
-
-
-def test_a_registration_is_confirmed_and_its_event_is_written_with_it(client, engine):
+def test_a_registration_holds_a_place_until_confirmed_and_its_event_is_written_with_it(client, engine):
     meeting_id = publish_meeting(engine)
     r = client.post(f"/api/meetings/{meeting_id}/registrations", json=person())
-    assert r.status_code == 201 and r.json["status"] == "confirmed"
+    assert r.status_code == 201 and r.json["status"] == "pending" and r.json["has_place"] is True
     [event] = outbox_events(engine)
-    assert event["type"] == "registration.confirmed"
+    assert event["type"] == "registration.received"
+    assert event["payload"]["links"]["confirm_url"].startswith("http://anmeldung.test/bestaetigen/")
     assert event["payload"]["registration_id"] == r.json["id"]
     assert event["payload"]["participant"]["email"] == "erika0@example.org"
     assert event["payload"]["meeting"]["venue"]["room"] == "Ludwig-Bergsträßer-Saal"
@@ -84,7 +32,7 @@ def test_when_writing_the_event_fails_the_registration_is_not_saved_either(clien
     def broken(*args, **kwargs):
         raise sa.exc.OperationalError("INSERT INTO outbox", {}, Exception("disk full"))
 
-    monkeypatch.setattr(registrations_module, "add_to_outbox", broken)
+    monkeypatch.setattr(registration_events, "add_to_outbox", broken)
     r = client.post(f"/api/meetings/{meeting_id}/registrations", json=person())
     assert r.status_code == 500
     with engine.connect() as conn:
@@ -131,15 +79,27 @@ def test_the_same_email_cannot_register_twice_for_one_meeting(client, engine):
     assert client.post(url, json=person()).status_code == 201
     r = client.post(url, json=person(email="ERIKA0@example.org"))
     assert r.status_code == 409 and "email" in r.json["errors"]
-    assert len(outbox_events(engine)) == 1
+    # Right after the first mail nothing is sent again (the form must not flood a mailbox) …
+    assert [e["type"] for e in outbox_events(engine)] == ["registration.received"]
+    with engine.begin() as tx:
+        tx.execute(registration_links.update().values(created_at=sa.func.now() - sa.text("interval '3 minutes'")))
+    # … a few minutes later the existing registration's link is mailed again: no second place.
+    assert client.post(url, json=person(email=" erika0@EXAMPLE.org")).status_code == 409
+    events = outbox_events(engine)
+    assert [e["type"] for e in events] == ["registration.received", "registration.link_requested"]
+    assert events[1]["payload"]["registration_id"] == events[0]["payload"]["registration_id"]
+    assert events[1]["payload"]["links"]["confirm_url"] != events[0]["payload"]["links"]["confirm_url"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(meetings.c.seats_taken)).scalar() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(registrations)).scalar() == 1
 
 
 def test_when_the_meeting_is_full_participants_are_put_on_the_waiting_list_in_order(client, engine):
     meeting_id = publish_meeting(engine, capacity=2)
     results = [client.post(f"/api/meetings/{meeting_id}/registrations", json=person(i)).json for i in range(4)]
-    assert [r["status"] for r in results] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
-    assert [r["waitlist_position"] for r in results[2:]] == [1, 2]
-    assert [e["type"] for e in outbox_events(engine)][2:] == ["registration.waitlisted"] * 2
+    assert [r["has_place"] for r in results] == [True, True, False, False]
+    assert [r["waitlist_position"] for r in results] == [None, None, 1, 2]
+    assert [e["payload"]["waitlist_position"] for e in outbox_events(engine)] == [None, None, 1, 2]
 
 
 def test_concurrent_registrations_never_overbook_a_meeting(settings, engine):
@@ -155,19 +115,15 @@ def test_concurrent_registrations_never_overbook_a_meeting(settings, engine):
 
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(register, range(80)))
-    statuses = [r["status"] for r in results]
-    assert statuses.count("confirmed") == 25 and statuses.count("waitlisted") == 55
-    assert sorted(r["waitlist_position"] for r in results if r["status"] == "waitlisted") == list(range(1, 56))
+    assert [r["has_place"] for r in results].count(True) == 25
+    assert sorted(r["waitlist_position"] for r in results if not r["has_place"]) == list(range(1, 56))
     with engine.connect() as conn:
         assert conn.execute(sa.select(meetings.c.seats_taken)).scalar() == 25
-        rows = {r.id: (r.status, r.waitlist_position) for r in conn.execute(sa.select(registrations))}
+        rows = {r.id: r.has_place for r in conn.execute(sa.select(registrations))}
     events = outbox_events(engine)
-    assert len(events) == 80
-    # The event is written before the place is taken and rewritten when none is left: each one must end up
-    # saying exactly what the registration row says.
-    assert {e["payload"]["registration_id"]: (e["payload"]["status"], e["payload"]["waitlist_position"])
-            for e in events} == rows
-    assert all(e["type"] == f"registration.{e['payload']['status']}" for e in events)
+    assert len(events) == 80 and all(e["type"] == "registration.received" for e in events)
+    # Each event says exactly what its registration row says.
+    assert {e["payload"]["registration_id"]: e["payload"]["waitlist_position"] is None for e in events} == rows
     with engine.connect() as conn:  # the relay routes by the row's routing key, not by the body
         assert all(r.routing_key == json.loads(r.body)["type"] for r in conn.execute(sa.select(outbox)))
 
@@ -199,14 +155,14 @@ def test_the_form_shows_each_error_at_its_field_and_keeps_the_entered_values(cli
     assert 'id="privacy_consent-error"' in page
 
 
-def test_the_form_registers_and_redirects_to_a_thank_you_page(client, engine):
+def test_the_form_registers_and_asks_the_participant_to_confirm_by_email(client, engine):
     meeting_id = publish_meeting(engine)
     data = {k: v for k, v in person().items() if k != "privacy_consent"}
     r = client.post(f"/meetings/{meeting_id}", data={**data, "privacy_consent": "yes",
                                                      "csrf_token": form_token(client, meeting_id)})
     assert r.status_code == 303
-    thanks = client.get(r.headers["Location"])
-    assert "Ihr Platz ist bestätigt" in thanks.text
+    page = client.get(r.headers["Location"])
+    assert "Bestätigungslink" in page.text and "ein Platz für Sie reserviert" in page.text
 
 
 @pytest.mark.parametrize("token", [None, "forged", "from-another-browser"])

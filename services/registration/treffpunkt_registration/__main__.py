@@ -1,4 +1,4 @@
-"""``python -m treffpunkt_registration migrate|worker``: schema migrations; the outbox relay and the meeting consumer."""
+"""``python -m treffpunkt_registration migrate|worker``: schema migrations; the outbox relay, the consumer of meeting and agenda events, housekeeping (expiry, retention)."""
 from __future__ import annotations
 
 import sys
@@ -11,6 +11,7 @@ from treffpunkt_shared.runner import run_until_stopped
 
 from .app import MIGRATIONS
 from .config import Settings
+from .housekeeping import Housekeeping
 from .meetings import make_handler
 from .models import outbox
 from treffpunkt_shared.messaging.topology import topology_for
@@ -31,6 +32,7 @@ def main(argv: list[str]) -> int:
         return run_until_stopped({
             "relay": OutboxRelay(engine, outbox, settings.amqp_url, topology),
             "consumer": ServiceConsumer(settings.amqp_url, topology, "registration", make_handler(engine)),
+            "housekeeping": Housekeeping(engine, settings),
         })
     print("usage: python -m treffpunkt_registration migrate|worker", file=sys.stderr)
     return 2

@@ -12,7 +12,7 @@ from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
 
-from . import api, pages
+from . import api, pages, personal_pages
 from .catalog import catalog
 from .config import Settings
 
@@ -37,4 +37,5 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     }))
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(personal_pages.bp)
     return app

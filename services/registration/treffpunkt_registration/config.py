@@ -25,6 +25,13 @@ class Settings:
     session_max_age_s: int = DEFAULT_MAX_AGE_S
     cookie_secure: bool = True  # from PUBLIC_BASE_URL and COOKIE_SECURE, see treffpunkt_shared.cookies
     sign_in_url: str = "http://127.0.0.1:8001/anmelden"
+    # Personal data of a meeting is erased this many days after it ends (and personal links stop working).
+    retention_days: int = 90
+    # Registrations per client address and per email address within RATE_WINDOW_S. The address limit is
+    # high on purpose: the offices of one authority often share one outgoing address.
+    rate_limit_per_address: int = 120
+    rate_limit_per_email: int = 10
+    rate_window_s: int = 600
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -43,4 +50,8 @@ class Settings:
             cookie_secure=secure_cookies(env_str(env, "PUBLIC_BASE_URL", base.public_base_url),
                                          env_flag(env, "COOKIE_SECURE", None)),
             sign_in_url=env_str(env, "SIGN_IN_URL", base.sign_in_url),
+            retention_days=env_int(env, "RETENTION_DAYS", base.retention_days),
+            rate_limit_per_address=env_int(env, "RATE_LIMIT_PER_ADDRESS", base.rate_limit_per_address),
+            rate_limit_per_email=env_int(env, "RATE_LIMIT_PER_EMAIL", base.rate_limit_per_email),
+            rate_window_s=env_int(env, "RATE_WINDOW_S", base.rate_window_s),
         )

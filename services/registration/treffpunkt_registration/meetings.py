@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from treffpunkt_shared.contracts import (MEETING_ARCHIVED, MEETING_CANCELLED, MEETING_CLOSED, MEETING_PUBLISHED,
-                                        Contract, Envelope)
+from treffpunkt_shared.contracts import (AGENDA_CHANGED, AGENDA_PUBLISHED, MEETING_ARCHIVED, MEETING_CANCELLED,
+                                         MEETING_CLOSED, MEETING_PUBLISHED, Contract, Envelope)
 from treffpunkt_shared.messaging.consumer import process_once
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
@@ -50,10 +50,15 @@ def apply_meeting_published(tx: sa.Connection, payload: dict) -> None:
 def make_handler(engine: sa.Engine):
     """The registration worker's message handler."""
 
+    from .agenda_model import apply_agenda
+
     def handle(envelope: Envelope, contract: Contract, payload: dict) -> None:
         if contract in MEETING_STATE_EVENTS:
             process_once(engine, inbox, envelope, lambda tx: apply_meeting_published(tx, payload))
-        # Other meeting.* events are not needed yet; they are acknowledged, not dead-lettered.
+        elif contract in (AGENDA_PUBLISHED, AGENDA_CHANGED):
+            meeting_id = str(payload["meeting"]["meeting_id"])
+            process_once(engine, inbox, envelope, lambda tx: apply_agenda(tx, meeting_id, payload["agenda"]))
+        # Other events (round results, …) are not needed here; they are acknowledged, not dead-lettered.
 
     return handle
 

@@ -26,6 +26,40 @@ def _text(required_message: str, max_length: int, *, required: bool = True) -> f
     )
 
 
+_PHONE = re.compile(r"^[0-9+()/ .\-]{3,40}$")
+
+
+def _phone(value: str) -> None:
+    if value and not _PHONE.match(value):
+        raise ValidationError("Bitte geben Sie eine Telefonnummer aus Ziffern an (z. B. 0611 817-0).")
+
+
+def _round_ids() -> fields.List:
+    return fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                       error_messages={"invalid": "Bitte wählen Sie die Runden aus der Liste."})
+
+
+class NeedsInput(Schema):
+    """What a participant may change later through the personal link."""
+
+    function = _text("", 200, required=False)
+    phone = fields.String(load_default="", validate=[validate.Length(max=40, error="Bitte höchstens 40 Zeichen eingeben."),
+                                                     _phone])
+    dietary_needs = _text("", 500, required=False)
+    accessibility_needs = _text("", 500, required=False)
+    rounds = _round_ids()
+
+    @pre_load
+    def _tidy(self, data, **kwargs):
+        return _strip(data)
+
+
+def _strip(data):
+    if not isinstance(data, dict):
+        return data
+    return {key: value.strip() if isinstance(value, str) else value for key, value in data.items()}
+
+
 class RegistrationInput(Schema):
     first_name = _text("Bitte geben Sie Ihren Vornamen an.", 100)
     last_name = _text("Bitte geben Sie Ihren Nachnamen an.", 100)
@@ -35,6 +69,12 @@ class RegistrationInput(Schema):
                                          "invalid": "Bitte geben Sie eine gültige E-Mail-Adresse an."})
     organisation = _text("Bitte geben Sie Ihre Behörde oder Organisation an.", 200)
     function = _text("", 200, required=False)
+    phone = fields.String(load_default="", validate=[validate.Length(max=40, error="Bitte höchstens 40 Zeichen eingeben."),
+                                                     _phone])
+    dietary_needs = _text("", 500, required=False)
+    accessibility_needs = _text("", 500, required=False)
+    rounds = _round_ids()
+    photo_consent = fields.Boolean(load_default=False)
     privacy_consent = fields.Boolean(
         required=True,
         validate=validate.Equal(True, error="Bitte stimmen Sie der Datenschutzerklärung zu."),
@@ -47,9 +87,7 @@ class RegistrationInput(Schema):
     def _tidy(self, data, **kwargs):
         if not isinstance(data, dict):
             return data
-        tidy = {}
-        for key, value in data.items():
-            tidy[key] = value.strip() if isinstance(value, str) else value
+        tidy = _strip(data)
         # An empty required text is "missing", so its message says what to fill in.
         for key in ("first_name", "last_name", "email", "organisation"):
             if tidy.get(key) == "":

@@ -28,7 +28,7 @@ COLUMNS = (
     ("Telefon", lambda e, tz: e["phone"]),
     ("Status", lambda e, tz: e["status"]),
     ("Wartelistenplatz", lambda e, tz: e["waitlist_position"]),
-    ("Runden", lambda e, tz: "; ".join(r["title"] + ("" if r["held"] else " (Wunsch)") for r in e["rounds"])),
+    ("Runden", lambda e, tz: e["rounds"]),
     ("Verpflegung", lambda e, tz: e["dietary_needs"]),
     ("Barrierefreiheit", lambda e, tz: e["accessibility_needs"]),
     ("Fotoeinwilligung", lambda e, tz: "ja" if e["photo_consent"] else "nein"),
@@ -48,6 +48,7 @@ def rows(entries: list[dict], zone: str, translate) -> tuple[list[str], list[lis
     for e in entries:
         row = [get(e, zone) for _, get in COLUMNS]
         row[6] = translate(STATUS_LABELS.get(row[6], row[6]))
+        row[8] = "; ".join(r["title"] + ("" if r["held"] else f" ({translate('Wunsch')})") for r in row[8])
         row[11] = translate(row[11])
         out.append(row)
     return headings, out

@@ -9,7 +9,7 @@ from treffpunkt_shared.http import InvalidInput, wants_json
 from . import attendance_pdf, exports
 from .catalog import catalog
 from .organiser_access import organiser_blueprint
-from .organiser_pages import _day_label, meeting_or_404
+from .organiser_pages import day_label, meeting_or_404
 from .participant_list import Filters, parse_filters, participants
 
 bp = organiser_blueprint("organiser_exports", __name__, url_prefix="/organiser")
@@ -68,7 +68,7 @@ def attendance_list(meeting_id, day):
               "organisation": _t("Behörde / Organisation"), "signature": _t("Unterschrift"),
               "count": _t("Angemeldet und bestätigt")}
     body = attendance_pdf.attendance_pdf(
-        title=meeting["title"], day_label=_day_label(the_day, meeting["timezone"]), venue=venue, labels=labels,
+        title=meeting["title"], day_label=day_label(the_day, meeting["timezone"]), venue=venue, labels=labels,
         participants=[{"name": f"{p['last_name']}, {p['first_name']}", "organisation": p["organisation"]}
                       for p in confirmed])
     return _download(body, "application/pdf", f"anwesenheitsliste-{the_day.isoformat()}.pdf")

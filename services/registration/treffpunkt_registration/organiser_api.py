@@ -17,7 +17,7 @@ from . import registrations as journey
 from .api import api_language
 from .attendance_pdf import day_of
 from .catalog import catalog
-from .meetings import get_meeting
+from .meetings import get_meeting, meeting_as_dict
 from .models import meetings
 from .organiser_access import organiser_blueprint
 from .pages import BUSY
@@ -83,7 +83,6 @@ def meetings_index():
     principal = current_principal()
     with _deps()["engine"].connect() as conn:
         rows = conn.execute(sa.select(meetings).order_by(meetings.c.starts_at.desc())).all()
-    from .meetings import meeting_as_dict
     return jsonify(meetings=[_meeting_json(meeting_as_dict(r)) for r in rows if principal.can_manage(r.id)])
 
 

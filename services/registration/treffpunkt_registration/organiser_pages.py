@@ -4,6 +4,7 @@ whose POST form carries the CSRF token), the meeting's registration settings, an
 Access is checked for every route before it reads input (:mod:`.organiser_access`)."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
@@ -45,7 +46,7 @@ def _status_label(status: str) -> str:
 
 
 @bp.app_template_filter("day_label")
-def _day_label(day: date, zone: str = "Europe/Berlin") -> str:
+def day_label(day: date, zone: str = "Europe/Berlin") -> str:
     # Noon UTC of the day is that same day in every European zone.
     return format_date(datetime.combine(day, time(12), tzinfo=timezone.utc), g.get("lang", "de"), zone)
 
@@ -196,13 +197,13 @@ def authorities_page():
 
 @bp.post("/authorities")
 def authorities_add():
-    name = " ".join(request.form.get("name", "").split())
     raw = request.form.get("name", "")
+    name = " ".join(raw.split())
     if not name:
         error = AUTHORITY_MISSING
     elif len(name) > 200:
         error = AUTHORITY_TOO_LONG
-    elif any(ord(c) < 32 and c not in " " for c in raw.replace("\t", " ")) or "\x7f" in raw:
+    elif any(unicodedata.category(c) == "Cc" and c != " " for c in raw):
         error = AUTHORITY_CONTROL
     elif not add_authority(_deps()["engine"], name):
         error = AUTHORITY_EXISTS

@@ -3,6 +3,7 @@
 End to end, then the faults: a notify worker SIGKILLed mid-run, RabbitMQ restarted mid-run, SMTP answering
 4xx for a while and 5xx for one address, a malformed message injected behind the services' back.
 """
+import re
 import subprocess
 import sys
 import time
@@ -41,7 +42,9 @@ def stack(smtp, amqp_url, tmp_path_factory):
                        ports={"agenda": free_port(), "registration": free_port(), "notify": free_port()},
                        log_dir=tmp_path_factory.mktemp("stack-logs"),
                        web_workers={"agenda": 1, "registration": 2, "notify": 1},
-                       extra_env={"*": {"RETRY_DELAYS_MS": "500,1000,2000", "MAIL_RETRY_DELAYS_S": "1,1,2,2,3"}})
+                       extra_env={"*": {"RETRY_DELAYS_MS": "500,1000,2000", "MAIL_RETRY_DELAYS_S": "1,1,2,2,3"},
+                                  # every test client here is 127.0.0.1: the per-address limit would stop them
+                                  "registration": {"RATE_LIMIT_PER_ADDRESS": "1000000"}})
     try:
         stack.start()
         stack.token = stack.admin_token()  # an administrator's bearer token, from the agenda over HTTP
@@ -113,15 +116,25 @@ def assert_each_got_exactly_one(handler, emails, timeout=120):
     assert [e for e, n in counts.items() if n != 1] == []
 
 
-def test_a_registration_over_http_ends_in_exactly_one_correct_email(stack, mail):
+def test_a_registration_over_http_ends_in_one_opt_in_email_and_after_confirming_one_confirmation(stack, mail):
     meeting_id = open_meeting(stack)
     email = f"e2e-{uuid.uuid4().hex[:6]}@example.org"
     r = register(stack, meeting_id, email)
-    assert r.status_code == 201 and r.json()["status"] == "confirmed"
+    assert r.status_code == 201 and r.json()["status"] == "pending"
     assert_each_got_exactly_one(mail, [email])
     [received] = mail.to(email)
     assert "2. Landesnetzwerktreffen" in received.message["Subject"]
     assert "Ludwig-Bergsträßer-Saal" in received.part("plain") and "16. September 2016" in received.part("html")
+    link = re.search(r"(http://\S+/bestaetigen/[A-Za-z0-9_-]+)", received.part("plain")).group(1)
+    assert link.startswith(stack.base_url("registration"))
+    confirmed = requests.get(link, timeout=10)
+    assert confirmed.status_code == 200 and "Ihre Anmeldung ist bestätigt" in confirmed.text
+    wait_until(lambda: len(mail.to(email)) == 2, timeout=60, message="the confirmation mail")
+    time.sleep(1.5)  # give a duplicate the chance to show up
+    [_, confirmation] = mail.to(email)
+    assert "/anmeldung/" in confirmation.part("plain")
+    calendar = [p for p in confirmation.message.walk() if p.get_content_type() == "text/calendar"]
+    assert calendar and "METHOD:REQUEST" in calendar[0].get_content()
 
 
 def test_a_notify_worker_killed_mid_run_still_sends_every_email_exactly_once(stack, mail):

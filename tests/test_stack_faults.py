@@ -83,13 +83,13 @@ def open_meeting(stack, capacity=1000):
     return meeting["id"]
 
 
-def register(stack, meeting_id, email, session=None):
+def register(stack, meeting_id, email, session=None, organisation="Ausländerbehörde Offenbach"):
     http = session or requests
     for attempt in range(20):
         try:
             r = http.post(f"{stack.base_url('registration')}/api/meetings/{meeting_id}/registrations", json={
                 "first_name": "Erika", "last_name": "Muster", "email": email,
-                "organisation": "Ausländerbehörde Offenbach", "privacy_consent": True}, timeout=10)
+                "organisation": organisation, "privacy_consent": True}, timeout=10)
             if r.status_code < 500:
                 return r
         except requests.ConnectionError:
@@ -135,6 +135,33 @@ def test_a_registration_over_http_ends_in_one_opt_in_email_and_after_confirming_
     assert "/anmeldung/" in confirmation.part("plain")
     calendar = [p for p in confirmation.message.walk() if p.get_content_type() == "text/calendar"]
     assert calendar and "METHOD:REQUEST" in calendar[0].get_content()
+
+
+def test_300_concurrent_registrations_for_100_places_each_get_exactly_one_mail_of_the_right_kind(stack, mail):
+    """The opening rush: 100 places held, 200 on the waiting list in order, at most 9 per authority, and each
+    participant's one opt-in mail says which (a place reserved, or the waiting-list position)."""
+    import sqlalchemy as sa
+    meeting_id = open_meeting(stack, capacity=100)
+    engine = sa.create_engine(stack.database_url("registration"))
+    with engine.begin() as tx:
+        tx.execute(sa.text("UPDATE meetings SET authority_quota = 9 WHERE id = :id"), {"id": meeting_id})
+    engine.dispose()
+    emails = [f"rush-{i}-{uuid.uuid4().hex[:4]}@example.org" for i in range(300)]
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(lambda ie: register(stack, meeting_id, ie[1], organisation=f"Ausländerbehörde {ie[0] % 12}"),
+                                enumerate(emails)))
+    assert {r.status_code for r in answers} == {201}
+    outcome = {e: r.json() for e, r in zip(emails, answers)}
+    assert sum(o["has_place"] for o in outcome.values()) == 100
+    assert sorted(o["waitlist_position"] for o in outcome.values() if not o["has_place"]) == list(range(1, 201))
+    assert_each_got_exactly_one(mail, emails, timeout=180)
+    for email in emails:
+        [received] = mail.to(email)
+        text = received.part("plain")
+        if outcome[email]["has_place"]:
+            assert "ein Platz für Sie reserviert" in text and "Warteliste" not in text
+        else:
+            assert f"Warteliste auf Platz {outcome[email]['waitlist_position']}." in text
 
 
 def test_a_notify_worker_killed_mid_run_still_sends_every_email_exactly_once(stack, mail):

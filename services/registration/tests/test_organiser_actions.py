@@ -139,7 +139,7 @@ def test_each_step_on_the_page_asks_first_and_its_form_needs_the_csrf_token(clie
     registration_id = registered(engine, settings, meeting_id, 1)
     sign_in_browser(client, organiser(meeting_id))
     detail = client.get(f"/organiser/meetings/{meeting_id}/registrations/{registration_id}")
-    assert detail.status_code == 200 and "Stornieren" in detail.text
+    assert detail.status_code == 200 and "Anmeldung stornieren …" in detail.text
     url = f"/organiser/meetings/{meeting_id}/registrations/{registration_id}/cancel"
     question = client.get(url)
     assert question.status_code == 200 and "Anmeldung stornieren?" in question.text

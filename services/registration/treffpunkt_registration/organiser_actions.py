@@ -14,7 +14,7 @@ ACTIONS = ("confirm", "waitlist", "cancel", "promote")
 # What the page says before (question) and after (done) the step; German, translated by the catalog.
 QUESTIONS = {"confirm": "Anmeldung bestätigen?", "waitlist": "Auf die Warteliste setzen?",
              "cancel": "Anmeldung stornieren?", "promote": "Von der Warteliste nachrücken lassen?"}
-LABELS = {"confirm": "Bestätigen", "waitlist": "Auf die Warteliste setzen", "cancel": "Stornieren",
+LABELS = {"confirm": "Bestätigen", "waitlist": "Auf die Warteliste setzen", "cancel": "Anmeldung stornieren",
           "promote": "Nachrücken lassen"}
 EXPLANATIONS = {
     "confirm": "Die Anmeldung gilt dann als bestätigt, als hätte die Person den Link in der E-Mail geöffnet; "

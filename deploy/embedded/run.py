@@ -77,7 +77,8 @@ def build(var: Path, port: int):
         "registration-relay": OutboxRelay(engines["registration"], registration_models.outbox, "memory://",
                                           topology_for(registration)),
         "registration-consumer": ServiceConsumer("memory://", topology_for(registration), "registration",
-                                                 registration_meetings.make_handler(engines["registration"])),
+                                                 registration_meetings.make_handler(engines["registration"],
+                                                                                  registration)),
         "registration-housekeeping": registration_housekeeping.Housekeeping(engines["registration"], registration),
     }
     for name, part in notify_worker.worker_parts(notify, engines["notify"]).items():

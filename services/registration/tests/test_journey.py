@@ -322,3 +322,21 @@ def test_registration_beyond_the_window_is_refused_and_the_late_visitor_is_told(
     r = client.post(f"/api/meetings/{meeting_id}/registrations", json=person())
     assert r.status_code == 409 and r.json["message"] == "Die Anmeldung ist geschlossen."
     assert "Registration is closed." in client.get(f"/meetings/{meeting_id}?lang=en").text
+
+
+def test_a_larger_capacity_from_the_agenda_gives_the_new_places_to_those_waiting(client, engine, settings):
+    import uuid
+    from treffpunkt_registration.meetings import make_handler
+    from treffpunkt_shared.contracts import MEETING_PUBLISHED, encode, make_envelope, parse_envelope
+    meeting_id = publish_meeting(engine, capacity=1)
+    confirmed(client, engine, meeting_id, 0)
+    waiting = [confirmed(client, engine, meeting_id, i) for i in (1, 2, 3)]
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(meetings)).first()
+    payload = {"meeting_id": meeting_id, "title": row.title, "starts_at": row.starts_at.isoformat(),
+               "ends_at": row.ends_at.isoformat(), "venue": {"name": row.venue_name}, "capacity": 3, "revision": 2}
+    body = encode(make_envelope(MEETING_PUBLISHED, payload, producer="agenda", message_id=uuid.uuid4()))
+    make_handler(engine, settings)(*parse_envelope(body, "application/json"))
+    assert [status_of(engine, r["id"]) for r in waiting] == [("confirmed", True), ("confirmed", True),
+                                                             ("waitlisted", False)]
+    assert seats_taken(engine) == 3

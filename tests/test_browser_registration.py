@@ -10,6 +10,7 @@ import hashlib
 import re
 import sqlite3
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -125,6 +126,18 @@ def description_of(page, selector: str) -> list[str]:
     return texts
 
 
+FOCUS_RING_CONTRAST = """() => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const style = getComputedStyle(document.activeElement);
+  if (style.outlineStyle === "none" || parseFloat(style.outlineWidth) < 2) return 0;
+  const [a, b] = [lum(style.outlineColor), lum(getComputedStyle(document.body).backgroundColor)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
 def round_info(page, title: str) -> str:
     """What the round's radio button is described by (times, room, places left or "ausgebucht")."""
     radio_id = page.get_by_label(title, exact=True).get_attribute("id")
@@ -193,6 +206,9 @@ def test_every_participant_page_and_state_has_no_axe_violations(server, axe_page
 
     first_link = confirm_in_browser(page, server, first, lang)
     assert ("Your place is confirmed." if english else "Ihr Platz ist bestätigt.") in page.inner_text("main")
+    assert page.input_value("#phone") == "0561 787-0"
+    assert page.get_attribute("#phone", "autocomplete") == "tel"
+    assert page.get_attribute("#function", "autocomplete") == "organization-title"
     assert_accessible(page, f"the personal page, confirmed ({lang})")
 
     second_link = confirm_in_browser(page, server, second, lang)
@@ -250,6 +266,9 @@ def test_a_participant_registers_with_the_keyboard_alone_choosing_a_round_in_its
     for stop in TAB_ORDER:
         focused = page.evaluate("({id: document.activeElement.id, name: document.activeElement.name,"
                                 " type: document.activeElement.type})")
+        # A focus ring of at least 2 px with 3:1 against the page (WCAG 2.4.7 and 1.4.11).
+        contrast = page.evaluate(FOCUS_RING_CONTRAST)
+        assert contrast >= 3, f"focus ring on {focused} has contrast {contrast:.2f}"
         if stop == "<round>":
             # Tab lands on the group's checked radio ("no choice"); the arrow keys move the choice and skip
             # the full round.
@@ -271,9 +290,6 @@ def test_a_participant_registers_with_the_keyboard_alone_choosing_a_round_in_its
                 assert page.is_checked(f"#{stop}"), stop
         if stop != "<submit>":
             page.keyboard.press("Tab")
-    # Every focused control showed a focus outline (checked on the submit button, which has focus now).
-    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
-
     with page.expect_navigation() as nav:
         page.keyboard.press("Enter")
     assert nav.value.status == 200
@@ -293,6 +309,7 @@ def test_an_empty_form_shows_each_message_at_its_field(server, page, new_meeting
     page.fill("#phone", "bitte anrufen")
     submit(page, 422)
 
+    assert page.title().startswith("Fehler: Anmeldung: ")
     # The value entered is kept and that field is not marked.
     assert page.input_value("#first_name") == "Gerlinde"
     assert page.get_attribute("#first_name", "aria-invalid") is None
@@ -315,6 +332,10 @@ def test_an_empty_form_shows_each_message_at_its_field(server, page, new_meeting
     for field, message in expected.items():
         assert summary.locator(f"a[href='#{field}']").inner_text().strip() == message
     assert summary.locator("li").count() == len(expected)
+    # The fields about the person say what they are for (WCAG 1.3.5), so browsers can fill them in.
+    for field, token in (("first_name", "given-name"), ("last_name", "family-name"), ("email", "email"),
+                         ("organisation", "organization"), ("function", "organization-title"), ("phone", "tel")):
+        assert page.get_attribute(f"#{field}", "autocomplete") == token, field
     summary.locator("a[href='#email']").click()
     assert page.evaluate("document.activeElement.id") == "email"
     assert page.is_checked("#privacy_consent") is False
@@ -340,6 +361,58 @@ def test_a_round_that_fills_up_while_the_form_is_open_is_reported_at_its_time_sl
     assert page.evaluate("document.activeElement.id") == slot
 
 
+def test_a_round_withdrawn_while_the_form_is_open_is_reported_at_the_round_choice(server, page, new_meeting):
+    meeting = new_meeting(capacity=5, round_capacity=5)
+    page.goto(meeting_url(server, meeting))
+    fill_form(page, "Wanda", "Zurückgezogen", unique_email("abgesagt"), "Ausländerbehörde Fulda", ROUND_B)
+    response = requests.post(f"{server.base_url}/agenda/api/meetings/{meeting.id}/items/"
+                             f"{meeting.round_ids[ROUND_B]}/cancel",
+                             headers={"Authorization": f"Bearer {server.token}"}, timeout=10)
+    assert response.ok, response.text
+
+    def withdrawn() -> bool:
+        return f'value="{meeting.round_ids[ROUND_B]}"' not in requests.get(meeting_url(server, meeting),
+                                                                          timeout=5).text
+    deadline = time.monotonic() + 20
+    while not withdrawn():
+        assert time.monotonic() < deadline, "the cancelled round never left the form"
+        time.sleep(0.2)
+    submit(page, 422)
+
+    message = "Diese Runde gibt es in diesem Programm nicht (mehr)."
+    assert message in description_of(page, "fieldset#rounds")
+    assert page.locator("#rounds-error").is_visible()
+    summary_link = page.locator(".summary").locator("a[href='#rounds']")
+    assert summary_link.inner_text().strip() == message
+    summary_link.click()
+    assert page.evaluate("document.activeElement.id") == "rounds"
+    assert page.get_by_label(ROUND_B, exact=True).count() == 0
+    assert page.input_value("#last_name") == "Zurückgezogen"
+
+
+def test_the_pages_reflow_at_320_pixels_without_scrolling_sideways(server, page, new_meeting):
+    meeting = new_meeting()
+    email = unique_email("schmal")
+    register_by_api(server, meeting, email, ROUND_A)
+    page.set_viewport_size({"width": 320, "height": 640})
+
+    def assert_fits(what: str) -> None:
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{what}: {overflow}px wider than the 320px viewport"
+
+    for lang in ("de", "en"):
+        page.goto(f"{server.base_url}/meetings/{server.meeting_id}?lang={lang}")  # the long demo texts
+        assert_fits(f"the demo meeting ({lang})")
+        page.goto(meeting_url(server, meeting, lang))
+        submit(page, 422)  # with the messages
+        assert_fits(f"the form with errors ({lang})")
+        for field in ("first_name", "email", "organisation", "phone"):
+            box = page.locator(f"#{field}").bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (lang, field, box)
+    confirm_in_browser(page, server, email, "de")
+    assert_fits("the personal page")
+
+
 def test_the_english_form_and_its_error_messages(server, page, new_meeting):
     meeting = new_meeting()
     page.goto(meeting_url(server, meeting))
@@ -362,6 +435,7 @@ def test_the_english_form_and_its_error_messages(server, page, new_meeting):
         page.get_by_role("button", name="Register").click()
     assert nav.value.status == 422
     assert page.locator("html").get_attribute("lang") == "en"
+    assert page.title().startswith("Error: Registration: ")
     assert page.locator("#summary-heading").inner_text().strip() == "Errors in the form"
     for field, message in ENGLISH_ERRORS.items():
         assert page.get_attribute(f"#{field}", "aria-invalid") == "true", field

@@ -66,7 +66,8 @@ def authority_key(name: str) -> str:
 
 
 def _manage_links(tx, settings, registration_id: str, meeting: dict) -> dict:
-    expires = as_utc(meeting["ends_at"]) + timedelta(days=settings.retention_days)
+    # Valid until the meeting's personal data is erased (from now, for a meeting already over: the demo's).
+    expires = max(as_utc(meeting["ends_at"]), utcnow()) + timedelta(days=settings.retention_days)
     token = links.new_link(tx, registration_id, links.MANAGE, expires)
     base = settings.public_base_url
     return {"manage_url": links.manage_url(base, token), "calendar_url": links.calendar_url(base, token),

@@ -27,10 +27,7 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
 
-RECEIVED = "Bitte bestätigen Sie Ihre Anmeldung"  # the subjects (both languages in each)
-CONFIRMED = "Anmeldebestätigung"
-WAITLISTED = "Warteliste"
-LINK_REQUESTED = "Ihr persönlicher Link"
+RECEIVED = "Bitte bestätigen Sie Ihre Anmeldung"  # the opt-in mail's subject (both languages in each)
 
 GERMAN_ERRORS = {
     "first_name": "Bitte geben Sie Ihren Vornamen an.",

@@ -189,7 +189,10 @@ def test_a_round_that_filled_up_meanwhile_is_refused_at_its_field_and_nothing_is
     r = client.post(f"/meetings/{meeting_id}", data={**data, slot_field: "r1"})
     assert r.status_code == 409 and f'id="{slot_field}-error"' in r.text and "ausgebucht" in r.text
     assert 'value="Muster3"' in r.text
-    assert slot is None or slot_field
+    # The full round is not ticked any more: "Keine Auswahl" is, until the participant chooses again.
+    assert "checked" not in re.search(r'<input type="radio"[^>]*value="r1"[^>]*>', r.text).group(0)
+    assert "checked" in re.search(rf'<input type="radio" id="{slot_field}-none"[^>]*>', r.text).group(0)
+    assert slot is not None
 
 
 @pytest.mark.parametrize("choice, message", [

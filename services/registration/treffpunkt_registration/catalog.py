@@ -150,6 +150,7 @@ catalog = Catalog({
     "Hauptinhalt": "Main content",
     "Zum Inhalt springen": "Skip to content",
     "freie Plätze": "places left",
+    "freier Platz": "place left",
     "Warteliste": "waiting list",
     # ---- the organisers' side (organiser_pages, organiser_api, exports, attendance, templates/organiser)
     "Bereiche dieses Treffens": "Sections of this meeting",

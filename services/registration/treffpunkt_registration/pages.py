@@ -111,6 +111,8 @@ def submit(meeting_id):
     except journey.RoundFull as exc:
         meeting = _load_meeting(meeting_id)
         field = round_error_field({r["item_id"]: r["slot"] for r in meeting["rounds"]}, exc.item_id)
+        # The full round is no longer ticked (it shows disabled): the participant chooses again.
+        values["rounds"] = {slot: item for slot, item in values["rounds"].items() if item != exc.item_id}
         return _form_page(meeting, values=values, status=409,
                           errors={field: [catalog.gettext(ROUND_FULL, g.lang)]})
     except journey.Busy:

@@ -73,6 +73,7 @@ class Scheduler:
             try:
                 done[name] = job()
             except Exception as exc:  # one job failing must not stop the others, nor the loop
+                log.exception("scheduled job %s failed", name)
                 log_event(log, "scheduled_job_failed", logging.ERROR, job=name, error=repr(exc)[:500])
                 done[name] = None
         return done

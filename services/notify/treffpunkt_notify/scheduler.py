@@ -47,7 +47,7 @@ def audience_query(meeting_id: str, audience: str, value: str | None):
         return query.where(recipients.c.status == "waitlisted")
     query = query.where(recipients.c.status == "confirmed")
     if audience == "authority":
-        return query.where(sa.func.lower(recipients.c.organisation) == (value or "").strip().lower())
+        return query.where(sa.func.lower(sa.func.trim(recipients.c.organisation)) == (value or "").strip().lower())
     return query
 
 
@@ -73,7 +73,6 @@ class Scheduler:
             try:
                 done[name] = job()
             except Exception as exc:  # one job failing must not stop the others, nor the loop
-                log.exception("scheduled job %s failed", name)
                 log_event(log, "scheduled_job_failed", logging.ERROR, job=name, error=repr(exc)[:500])
                 done[name] = None
         return done

@@ -3,9 +3,10 @@
     .venv/bin/python bench/broadcast.py [--n 5000] [--senders 2] [--workers 1] [--out bench/results/broadcast.json]
 
 Starts its own SMTP sink (aiosmtpd, in this process) and notify from the LocalStack (own broker namespace, own
-database, free port; notify only: the broadcast does not touch the other services). Seeds the recipients the
-way production does, with N ``registration.confirmed`` events on the broker (their confirmation mails are
-counted as a first figure), then creates the broadcast over notify's HTTP API as an organiser, previews it,
+database, free port; notify only: the broadcast does not touch the other services). The meeting arrives as a
+``meeting.published`` event; the N recipients are written straight into notify's read model (``--seed db``,
+the default) or arrive as N ``registration.confirmed`` events with their confirmation mails (``--seed events``,
+slow: every confirmation renders an iCalendar invitation). Then it creates the broadcast over notify's HTTP API as an organiser, previews it,
 sends it and waits until all N broadcast mails have arrived. Reports emails/s, the time until the last
 arrives, exactness (missing, duplicates) and notify's CPU; prints a table and writes JSON. Everything it
 created is removed at the end, also on failure.
@@ -113,6 +114,9 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--senders", type=int, default=2, help="MAIL_SENDERS per notify worker")
     parser.add_argument("--workers", type=int, default=1, help="notify worker processes")
+    parser.add_argument("--seed", choices=("db", "events"), default="db",
+                        help="db: recipients written straight into notify's read model (fast); events: N "
+                             "registration.confirmed events through the broker, each with its confirmation mail")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "broadcast.json"))
     args = parser.parse_args(argv)
 
@@ -146,14 +150,19 @@ def main(argv=None) -> int:
         publish(channel, namespace, MEETING_PUBLISHED, {**snapshot, "status": "published", "capacity": args.n,
                                                         "revision": 1})
         seeded_at = time.monotonic()
-        for i in range(args.n):
+        if args.seed == "db":
+            _seed_read_model(stack.database_url("notify"), meeting_id, args.n)
+        for i in (range(args.n) if args.seed == "events" else ()):
             rid = str(uuid.uuid4())
             publish(channel, namespace, REGISTRATION_CONFIRMED, {
                 "registration_id": rid, "status": "confirmed", "meeting": snapshot,
                 "participant": {"first_name": "Teilnehmerin", "last_name": f"Nr. {i}",
                                 "email": f"p{i:05d}@example.org", "organisation": f"Ausländerbehörde {i % 40}"},
                 "links": {"manage_url": f"https://example.org/r/{rid}"}})
-        wait_for(lambda: sink.count("confirmation") >= args.n, 1800, "confirmation mails")
+        if args.seed == "events":
+            wait_for(lambda: sink.count("confirmation") >= args.n, 1800, "confirmation mails")
+        else:
+            wait_for(lambda: _meeting_known(stack.database_url("notify"), meeting_id), 60, "meeting in notify")
         seeded = time.monotonic() - seeded_at
 
         pids = [p.pid for name, p in stack.processes.items() if name.startswith("notify")]
@@ -184,7 +193,8 @@ def main(argv=None) -> int:
             "time_to_first_s": round(first, 2), "time_to_last_s": round(last, 2),
             "emails_per_s": round(args.n / last, 1),
             "notify_cpu_s": round(cpu_used, 1), "notify_cpu_ms_per_mail": round(cpu_used * 1000 / args.n, 2),
-            "seed_confirmations_per_s": round(args.n / seeded, 1),
+            "seed": args.seed,
+            "seed_confirmations_per_s": round(args.n / seeded, 1) if args.seed == "events" else None,
             "machine": {"cpus": psutil.cpu_count(), "python": platform.python_version()},
             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "command": " ".join([".venv/bin/python", "bench/broadcast.py"] + (argv or sys.argv[1:])),
@@ -205,7 +215,8 @@ def main(argv=None) -> int:
             ("time to last mail", f"{result['time_to_last_s']} s"),
             ("emails/s (n / time to last)", result["emails_per_s"]),
             ("notify CPU per mail", f"{result['notify_cpu_ms_per_mail']} ms"),
-            ("seeding: confirmation mails/s", result["seed_confirmations_per_s"])]
+            ("seeding", result["seed"] + (f", {result['seed_confirmations_per_s']} confirmation mails/s"
+                                          if result["seed_confirmations_per_s"] else ""))]
     width = max(len(k) for k, _ in rows)
     print(f"\nbroadcast, n={result['n']}, {result['workers']} worker(s) x {result['senders']} sender(s)")
     for k, v in rows:
@@ -215,6 +226,38 @@ def main(argv=None) -> int:
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwritten to {out}")
     return 0 if result["missing"] == 0 and result["duplicates"] == 0 else 1
+
+
+def _seed_read_model(database_url: str, meeting_id: str, n: int) -> None:
+    """N confirmed recipients in notify's read model, as N registration.confirmed events would leave them."""
+    import sqlalchemy as sa
+    from treffpunkt_notify.models import recipients
+    engine = sa.create_engine(database_url)
+    now = datetime.now(timezone.utc)
+    rows = []
+    for i in range(n):
+        rid = str(uuid.uuid4())
+        rows.append({"registration_id": rid, "meeting_id": meeting_id, "sequence": 1, "status": "confirmed",
+                     "waitlist_position": None, "organisation": f"Ausländerbehörde {i % 40}",
+                     "participant": {"first_name": "Teilnehmerin", "last_name": f"Nr. {i}",
+                                     "email": f"p{i:05d}@example.org", "organisation": f"Ausländerbehörde {i % 40}",
+                                     "function": "", "language": "de"},
+                     "rounds": [], "links": {"manage_url": f"https://example.org/r/{rid}"},
+                     "registered_at": now, "confirmed_at": now, "cancelled_at": None, "updated_at": now})
+    with engine.begin() as tx:
+        tx.execute(recipients.insert(), rows)
+    engine.dispose()
+
+
+def _meeting_known(database_url: str, meeting_id: str) -> bool:
+    import sqlalchemy as sa
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT 1 FROM meetings WHERE meeting_id = :m AND state IS NOT NULL"),
+                                {"m": meeting_id}).first() is not None
+    finally:
+        engine.dispose()
 
 
 def _ready(base: str) -> bool:

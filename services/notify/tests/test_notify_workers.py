@@ -11,7 +11,7 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from notify_events import registration
+from notify_events import registration, start_worker
 from treffpunkt_notify.mail_queue import RateLimit
 from treffpunkt_notify.models import mails
 from treffpunkt_shared.contracts import REGISTRATION_CONFIRMED
@@ -94,7 +94,6 @@ def test_the_rate_limit_paces_sends_after_a_burst_of_one_second():
 def test_a_worker_with_a_rate_limit_sends_no_faster_than_it(notify_settings, notify_engine, smtp_server, events):
     from dataclasses import replace
 
-    from conftest import start_worker
     settings = replace(notify_settings, mail_rate_per_s=20)
     parts = start_worker(settings, notify_engine)
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from treffpunkt_shared.contracts import Contract, Envelope, encode, json_ready
+from treffpunkt_shared.contracts import AgendaChangeSchema, Contract, Envelope, encode, json_ready, schema_instance
 from treffpunkt_shared.logs import log_event
 from treffpunkt_shared.messaging.consumer import process_once
 from treffpunkt_shared.timeutil import utcnow
@@ -118,7 +118,9 @@ def on_agenda_changed(engine, settings, envelope: Envelope, payload: dict) -> No
         insert_ignore(tx, agenda_changes, {
             "id": str(envelope.id), "meeting_id": str(meeting["meeting_id"]),
             "previous_revision": payload["previous_revision"], "revision": payload["revision"],
-            "times_changed": payload["times_changed"], "changes": json_ready(payload["changes"]),
+            "times_changed": payload["times_changed"],
+            # In the wire shape ("from"/"to"), as the templates read it.
+            "changes": json_ready(schema_instance(AgendaChangeSchema).dump(payload["changes"], many=True)),
             "changed_at": payload["changed_at"], "received_at": utcnow(), "source_message_id": str(envelope.id),
             "mailed_at": None}, ["meeting_id", "revision"])
 

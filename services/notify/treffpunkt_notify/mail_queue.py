@@ -38,7 +38,8 @@ PRODUCER = "notify"
 _INSERT_MAIL = {
     # One statement instead of "look, then insert": the unique logical key decides, and a concurrent
     # second insert of the same key waits for the first and then does nothing.
-    name: dialect_insert(mails).on_conflict_do_nothing(index_elements=[mails.c.logical_key])
+    # RETURNING tells whether a row went in: psycopg reports rowcount -1 for this statement.
+    name: dialect_insert(mails).on_conflict_do_nothing(index_elements=[mails.c.logical_key]).returning(mails.c.id)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 _CLAIM_DUE = (sa.select(mails).where(mails.c.status == "pending", mails.c.next_attempt_at <= sa.bindparam("now"))
@@ -57,7 +58,7 @@ def queue_mail(tx: sa.Connection, *, logical_key: str, kind: str, source_message
         source_body=source_body, correlation_id=correlation_id, recipient=recipient, message=message,
         meeting_id=meeting_id, registration_id=registration_id, subject=(subject or "")[:500] or None,
         status="pending", attempts=0, next_attempt_at=now, last_error=None, created_at=now,
-        sent_at=None)).rowcount == 1
+        sent_at=None)).first() is not None
 
 
 class RateLimit:
@@ -81,8 +82,8 @@ class RateLimit:
                 now = self.clock()
                 self._tokens = min(max(self.per_second, 1.0), self._tokens + (now - self._last) * self.per_second)
                 self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - 1e-9:  # float sums of elapsed times land a hair below 1
+                    self._tokens = max(self._tokens - 1, 0.0)
                     return
                 wait = (1 - self._tokens) / self.per_second
             if stopped is not None and stopped.wait(wait):

@@ -18,8 +18,9 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 def insert_ignore(tx: sa.Connection, table: sa.Table, values: dict, index_elements: list) -> bool:
     statement = _INSERTS[tx.dialect.name](table).values(**values).on_conflict_do_nothing(
-        index_elements=index_elements)
-    return tx.execute(statement).rowcount == 1
+        index_elements=index_elements).returning(*[table.c[name] for name in index_elements])
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
+    return tx.execute(statement).first() is not None
 
 
 def is_erased(tx: sa.Connection, registration_id: str) -> bool:

@@ -47,7 +47,7 @@ def audience_query(meeting_id: str, audience: str, value: str | None):
         return query.where(recipients.c.status == "waitlisted")
     query = query.where(recipients.c.status == "confirmed")
     if audience == "authority":
-        return query.where(sa.func.lower(recipients.c.organisation) == (value or "").strip().lower())
+        return query.where(sa.func.lower(sa.func.trim(recipients.c.organisation)) == (value or "").strip().lower())
     return query
 
 

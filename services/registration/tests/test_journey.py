@@ -343,3 +343,29 @@ def test_a_larger_capacity_from_the_agenda_gives_the_new_places_to_those_waiting
     assert [status_of(engine, r["id"]) for r in waiting] == [("confirmed", True), ("confirmed", True),
                                                              ("waitlisted", False)]
     assert seats_taken(engine) == 3
+
+
+def test_a_cancelled_meeting_cancels_every_registration_once_and_says_why(client, engine, settings):
+    import uuid
+    from treffpunkt_registration.meetings import make_handler
+    from treffpunkt_shared.contracts import MEETING_CANCELLED, encode, make_envelope, parse_envelope
+    meeting_id = publish_meeting(engine, capacity=1)
+    holder = confirmed(client, engine, meeting_id, 0)
+    waiting = confirmed(client, engine, meeting_id, 1)
+    pending = register(client, meeting_id, 2)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(meetings)).first()
+    payload = {"meeting_id": meeting_id, "title": row.title, "starts_at": row.starts_at.isoformat(),
+               "ends_at": row.ends_at.isoformat(), "venue": {"name": row.venue_name}, "capacity": 1,
+               "revision": 2, "status": "cancelled"}
+    envelope = encode(make_envelope(MEETING_CANCELLED, payload, producer="agenda", message_id=uuid.uuid4()))
+    handle = make_handler(engine, settings)
+    handle(*parse_envelope(envelope, "application/json"))
+    # The same state again (a later revision, still cancelled) cancels nobody a second time.
+    payload["revision"] = 3
+    handle(*parse_envelope(encode(make_envelope(MEETING_CANCELLED, payload, producer="agenda")), "application/json"))
+    for reg in (holder, waiting, pending):
+        assert status_of(engine, reg["id"]) == ("cancelled", False)
+        cancellations = [e for e in events_for(engine, reg["id"]) if e["type"] == "registration.cancelled"]
+        assert len(cancellations) == 1 and cancellations[0]["payload"]["cancelled_by"] == "meeting_cancelled"
+    assert seats_taken(engine) == 0

@@ -254,6 +254,22 @@ def cancel(engine: sa.Engine, settings, registration_id: str, *, by: str = "part
         return state
 
 
+def cancel_all_for_cancelled_meeting(tx: sa.Connection, meeting_id: str) -> int:
+    """The meeting was cancelled: every active registration is cancelled (``cancelled_by`` says why), in the
+    caller's transaction, so each participant gets the cancellation mail exactly once."""
+    lock_meeting(tx, meeting_id)
+    active = tx.execute(sa.select(registrations).where(
+        registrations.c.meeting_id == meeting_id,
+        registrations.c.status.in_(("pending", "confirmed", "waitlisted")))).all()
+    for row in active:
+        _release(tx, row)
+        _bump(tx, row.id, status="cancelled", has_place=False, cancelled_at=utcnow(),
+              cancelled_by="meeting_cancelled", confirm_by=None)
+        links.revoke(tx, row.id, links.CONFIRM)
+        emit(tx, REGISTRATION_CANCELLED, row.id, previous_status=row.status)
+    return len(active)
+
+
 def move_to_waitlist(engine: sa.Engine, settings, registration_id: str, *,
                      correlation_id: str | None = None) -> dict:
     """An organiser's step: the registration gives up its place and joins the end of the waiting list;

@@ -1,20 +1,21 @@
-"""The notify service's app factory (health, captured mails, delivery log)."""
+"""The notify service's app factory (health, captured mails, delivery log, organisers' pages and API)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, render_template
 
-from treffpunkt_shared import http
+from treffpunkt_shared import http, i18n
 from treffpunkt_shared.auth import install_auth
 from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
 
-from . import organiser_views, views
+from . import organiser_pages, organiser_views, views
 from .config import Settings
 from .mailer import mailer_for
+from .page_texts import catalog, install_labels
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,7 +29,10 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     app.extensions["treffpunkt"] = {"engine": engine, "settings": settings,
                                     "mailer": mailer or mailer_for(settings),
                                     "public_mail_capture": public_mail_capture}
-    http.install(app, service="notify")
+    i18n.install(app, catalog)
+    install_labels(app)
+    http.install(app, service="notify",
+                 html_error=lambda code, message: render_template("pages/error.html", code=code, message=message))
     install_auth(app, settings.session_secret, sign_in_url=settings.sign_in_url,
                  cookie_secure=settings.cookie_secure, max_age_s=settings.session_max_age_s)
     install_csrf(app, settings.session_secret, cookie_secure=settings.cookie_secure)
@@ -38,4 +42,5 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     }))
     app.register_blueprint(views.bp)
     app.register_blueprint(organiser_views.bp)
+    app.register_blueprint(organiser_pages.bp)
     return app

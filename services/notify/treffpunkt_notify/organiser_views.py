@@ -10,39 +10,23 @@
 """
 from __future__ import annotations
 
-import uuid
-from email import policy
-from email.parser import BytesParser
-
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, render_template
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.exceptions import Conflict, NotFound
 
 from treffpunkt_shared.auth import require_meeting
 from treffpunkt_shared.http import json_body, load
-from treffpunkt_shared.timeutil import utcnow
 
-from . import catalogue, demo
+from . import broadcast_drafts, demo
 from .emails import KINDS, ORGANISER_KINDS
-from .models import broadcasts, mails, meetings
-from .scheduler import audience_filter, audience_query
+from .models import mails
 
 bp = Blueprint("notify_organiser", __name__)
-AUDIENCES = ("meeting", "round", "authority", "waitlist")
 KIND_PATH = "any(" + ", ".join(KINDS) + ")"
 
 
 def _deps():
     return current_app.extensions["treffpunkt"]
-
-
-def _parts(message: bytes) -> dict:
-    msg = BytesParser(policy=policy.default).parsebytes(message)
-    text, html = msg.get_body(preferencelist=("plain",)), msg.get_body(preferencelist=("html",))
-    return {"subject": str(msg["Subject"]), "to": str(msg["To"]), "text": text.get_content() if text else "",
-            "html": html.get_content() if html else "",
-            "calendar": any(p.get_content_type() == "text/calendar" for p in msg.walk())}
 
 
 @bp.get("/meetings/<uuid:meeting_id>/preview")
@@ -56,14 +40,22 @@ def preview(meeting_id, kind):
     require_meeting(meeting_id)
     prepared = demo.preview(_deps()["settings"], kind)
     return render_template("pages/preview.html", meeting_id=meeting_id, kinds=KINDS, current=kind,
-                           mail=_parts(prepared.message))
+                           mail=broadcast_drafts.parts(prepared.message))
 
 
 @bp.get(f"/meetings/<uuid:meeting_id>/preview/<{KIND_PATH}:kind>.html")
 def preview_html(meeting_id, kind):
     require_meeting(meeting_id)
-    response = Response(_parts(demo.preview(_deps()["settings"], kind).message)["html"], mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    return sandboxed_html(broadcast_drafts.parts(demo.preview(_deps()["settings"], kind).message)["html"])
+
+
+def sandboxed_html(html: str) -> Response:
+    """A mail's HTML part as a sandboxed document (no scripts, no same-origin access) that this service's own
+    pages may show in a frame (the default headers forbid any framing)."""
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; "
+                                                   "frame-ancestors 'self'")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 
@@ -81,61 +73,21 @@ def participant_deliveries(meeting_id, registration_id):
                                 "sent_at": r.sent_at.isoformat() if r.sent_at else None} for r in rows])
 
 
-class BroadcastInput(Schema):
-    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
-    audience_value = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-
-    @validates_schema
-    def _value_for_round_and_authority(self, data, **kwargs):
-        if data.get("audience") in ("round", "authority") and not (data.get("audience_value") or "").strip():
-            raise ValidationError("Bitte Runde bzw. Behörde angeben. / Name the round or authority.",
-                                  "audience_value")
-
-
-def _audience(conn, b) -> list:
-    wanted = audience_filter(b.audience, b.audience_value)
-    return [r for r in conn.execute(audience_query(str(b.meeting_id), b.audience, b.audience_value)
-                                    .order_by(sa.text("registration_id"))) if wanted(r)]
-
-
-def _show(conn, b) -> dict:
-    people = _audience(conn, b) if b.status == "draft" else []
-    out = {"id": b.id, "meeting_id": b.meeting_id, "audience": b.audience, "audience_value": b.audience_value,
-           "subject": b.subject, "body": b.body, "status": b.status, "created_by": b.created_by,
-           "created_at": b.created_at.isoformat(),
-           "recipient_count": len(people) if b.status == "draft" else b.recipient_count, "preview": None}
-    meeting = conn.execute(sa.select(meetings.c.state).where(meetings.c.meeting_id == b.meeting_id)).first()
-    if meeting is not None and meeting.state:
-        sample = people[0] if people else demo.RECIPIENT
-        out["preview"] = _parts(catalogue.broadcast_mail(_deps()["settings"], meeting.state, b, sample).message)
-    return out
-
-
-def _broadcast(conn, meeting_id, broadcast_id, *, for_update=False):
-    query = sa.select(broadcasts).where(broadcasts.c.id == str(broadcast_id),
-                                        broadcasts.c.meeting_id == str(meeting_id))
-    row = conn.execute(query.with_for_update() if for_update else query).first()
-    if row is None:
-        raise NotFound("Keine solche Nachricht. / No such message.")
-    return row
+def _not_found():
+    return NotFound("Keine solche Nachricht. / No such message.")
 
 
 @bp.post("/api/meetings/<uuid:meeting_id>/broadcasts")
 def create_broadcast(meeting_id):
     principal = require_meeting(meeting_id)
-    data = load(BroadcastInput(), json_body())
+    data = load(broadcast_drafts.BroadcastInput(), json_body())
     with _deps()["engine"].begin() as tx:
-        if tx.execute(sa.select(meetings.c.meeting_id).where(meetings.c.meeting_id == str(meeting_id),
-                                                            meetings.c.state.is_not(None))).first() is None:
-            raise NotFound("Zu diesem Treffen liegen noch keine Daten vor. / notify knows nothing of this meeting yet.")
-        broadcast_id = str(uuid.uuid4())
-        tx.execute(broadcasts.insert().values(
-            id=broadcast_id, meeting_id=str(meeting_id), audience=data["audience"],
-            audience_value=(data.get("audience_value") or "").strip() or None, subject=data["subject"],
-            body=data["body"], created_by=principal.name or principal.email, created_at=utcnow(), status="draft"))
-        shown = _show(tx, _broadcast(tx, meeting_id, broadcast_id))
+        try:
+            broadcast_id = broadcast_drafts.create_draft(tx, meeting_id, data, principal.name or principal.email)
+        except broadcast_drafts.UnknownMeeting:
+            raise NotFound("Zu diesem Treffen liegen noch keine Daten vor. / notify knows nothing of this meeting "
+                           "yet.") from None
+        shown = broadcast_drafts.show(tx, _deps()["settings"], broadcast_drafts.find(tx, meeting_id, broadcast_id))
     return jsonify(shown), 201
 
 
@@ -143,16 +95,20 @@ def create_broadcast(meeting_id):
 def show_broadcast(meeting_id, broadcast_id):
     require_meeting(meeting_id)
     with _deps()["engine"].connect() as conn:
-        return jsonify(_show(conn, _broadcast(conn, meeting_id, broadcast_id)))
+        b = broadcast_drafts.find(conn, meeting_id, broadcast_id)
+        if b is None:
+            raise _not_found()
+        return jsonify(broadcast_drafts.show(conn, _deps()["settings"], b))
 
 
 @bp.post("/api/meetings/<uuid:meeting_id>/broadcasts/<uuid:broadcast_id>/send")
 def send_broadcast(meeting_id, broadcast_id):
     require_meeting(meeting_id)
     with _deps()["engine"].begin() as tx:
-        b = _broadcast(tx, meeting_id, broadcast_id, for_update=True)
-        if b.status != "draft":
-            raise Conflict("Diese Nachricht ist schon versandt. / This message has already been sent.")
-        tx.execute(broadcasts.update().where(broadcasts.c.id == b.id).values(status="queued", queued_at=utcnow()))
-        shown = _show(tx, _broadcast(tx, meeting_id, broadcast_id))
+        try:
+            if not broadcast_drafts.queue_for_sending(tx, meeting_id, broadcast_id):
+                raise _not_found()
+        except broadcast_drafts.AlreadySent:
+            raise Conflict("Diese Nachricht ist schon versandt. / This message has already been sent.") from None
+        shown = broadcast_drafts.show(tx, _deps()["settings"], broadcast_drafts.find(tx, meeting_id, broadcast_id))
     return jsonify(shown), 202

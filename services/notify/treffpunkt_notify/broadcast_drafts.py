@@ -35,20 +35,20 @@ class BroadcastInput(Schema):
                                              "invalid": AUDIENCE_MISSING})
     audience_value = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Length(max=300, error=VALUE_TOO_LONG))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200, error=SUBJECT_TOO_LONG),
+    subject = fields.String(required=True, validate=validate.Length(max=200, error=SUBJECT_TOO_LONG),
                             error_messages={"required": SUBJECT_MISSING, "null": SUBJECT_MISSING})
-    body = fields.String(required=True, validate=validate.Length(min=1, max=20000, error=BODY_TOO_LONG),
+    body = fields.String(required=True, validate=validate.Length(max=20000, error=BODY_TOO_LONG),
                          error_messages={"required": BODY_MISSING, "null": BODY_MISSING})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _value_for_round_and_authority(self, data, **kwargs):
-        if data.get("audience") in ("round", "authority") and not (data.get("audience_value") or "").strip():
-            raise ValidationError(VALUE_MISSING, "audience_value")
+        """Also when other fields failed, so that a form shows every error at once."""
         errors = {}
-        if not (data.get("subject") or "").strip():
-            errors["subject"] = [SUBJECT_MISSING]
-        if not (data.get("body") or "").strip():
-            errors["body"] = [BODY_MISSING]
+        if data.get("audience") in ("round", "authority") and not (data.get("audience_value") or "").strip():
+            errors["audience_value"] = [VALUE_MISSING]
+        for name, message in (("subject", SUBJECT_MISSING), ("body", BODY_MISSING)):
+            if name in data and not (data[name] or "").strip():  # absent: the field's own error says so
+                errors[name] = [message]
         if errors:
             raise ValidationError(errors)
 

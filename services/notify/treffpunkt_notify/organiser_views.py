@@ -4,8 +4,9 @@
   data (subject, plain text, the HTML part in a sandboxed frame);
 * ``/api/meetings/<id>/participants/<registration_id>/deliveries``: one participant's delivery log;
 * ``/api/meetings/<id>/broadcasts``: write to all participants of the meeting, of a round, of an authority,
-  or to the waiting list. ``POST`` creates a draft and answers with its preview (rendered for the first
-  recipient) and the number of recipients; ``POST …/<broadcast_id>/send`` sends it as individual mails
+  or to the waiting list (the logic is :mod:`.broadcast_drafts`, shared with ``organiser_pages``). ``POST``
+  creates a draft and answers with its preview (rendered for the first recipient) and the number of
+  recipients; ``POST …/<broadcast_id>/send`` sends it as individual mails
   (the worker's scheduler expands it; each recipient once, by logical key).
 """
 from __future__ import annotations

@@ -143,7 +143,8 @@ catalog = Catalog({
     "mit Beispieldaten.": "What was sent to whom and when, what failed and why. Click the kind of email to see it "
                           "with demo data.",
     "Zeigen": "Show",
-    "Zu diesem Treffen ist noch kein Programm mit Runden bekannt.": "No agenda with rounds is known for this meeting yet.",
+    "Zu diesem Treffen ist noch kein Programm mit Runden bekannt.":
+        "No agenda with rounds is known for this meeting yet.",
     "Zum Inhalt springen": "Skip to content",
     "Zustellungen": "Deliveries",
     "Ändern (als neuer Entwurf)": "Change (as a new draft)",

@@ -16,7 +16,8 @@ from treffpunkt_shared.timeutil import utcnow
 from .models import rate_limits
 
 
-def _key(kind: str, value: str) -> str:
+def key(kind: str, value: str) -> str:
+    """The row key counting (kind, value); the erasure deletes an email's counters by it."""
     return f"{kind}:{hashlib.sha256(value.encode('utf-8')).hexdigest()[:40]}"
 
 
@@ -37,7 +38,7 @@ def hit(engine: sa.Engine, kind: str, value: str, *, limit: int, window_s: int) 
     """Count one request for (kind, value); False when it is over the limit of the current window."""
     now = utcnow()
     insert = _insert(engine.dialect.name)
-    statement = insert(rate_limits).values(key=_key(kind, value), window_start=_window(now, window_s), hits=1)
+    statement = insert(rate_limits).values(key=key(kind, value), window_start=_window(now, window_s), hits=1)
     statement = statement.on_conflict_do_update(
         index_elements=[rate_limits.c.key, rate_limits.c.window_start],
         set_={"hits": rate_limits.c.hits + 1}).returning(rate_limits.c.hits)

@@ -66,6 +66,18 @@ class MeetingPublishedSchema(MeetingSnapshotSchema):
     registration_opens_at = fields.DateTime(load_default=None, allow_none=True)
     registration_closes_at = fields.DateTime(load_default=None, allow_none=True)
     revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    # --- additive (issue 5, notify): who organises the meeting, for notify's daily digest and its warnings
+    # about mails that failed for good. Optional; producers that do not send it stay valid.
+    organisers = fields.List(fields.Nested(lambda: OrganiserContactSchema()), load_default=list)
+    # --- end of the additive block
+
+
+class OrganiserContactSchema(Schema):
+    """An organiser's name and address as notify needs them (issue 5, additive)."""
+
+    name = fields.String(load_default="")
+    # A plain string: an account address the Email validator dislikes must not stop the agenda publishing.
+    email = fields.String(required=True, validate=validate.Length(min=3, max=320))
 
 
 class ParticipantSchema(Schema):

@@ -18,7 +18,7 @@ from treffpunkt_shared.messaging.tables import add_to_outbox
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
 from .accounts import assign_organiser
-from .models import agenda_items, meeting_days, meetings, outbox, rooms
+from .models import agenda_items, meeting_days, meeting_organisers, meetings, organisers, outbox, rooms
 from .snapshot import MeetingNotFound, load_meeting, meeting_state
 
 PRODUCER = "agenda"
@@ -137,7 +137,14 @@ def emit_meeting_state(tx: sa.Connection, meeting_id: str, *, correlation_id: st
     tx.execute(meetings.update().where(meetings.c.id == meeting_id)
                .values(revision=meetings.c.revision + 1, updated_at=utcnow()))
     meeting = load_meeting(tx, meeting_id)
-    add_to_outbox(tx, outbox, STATUS_EVENTS[meeting["status"]], meeting_state(meeting), producer=PRODUCER,
+    state = meeting_state(meeting)
+    # Who organises it (active accounts assigned to the meeting): notify mails them digests and warnings.
+    state["organisers"] = [{"name": r.name, "email": r.email} for r in tx.execute(
+        sa.select(organisers.c.name, organisers.c.email)
+        .join(meeting_organisers, meeting_organisers.c.organiser_id == organisers.c.id)
+        .where(meeting_organisers.c.meeting_id == meeting_id, organisers.c.active.is_(True))
+        .order_by(organisers.c.email))]
+    add_to_outbox(tx, outbox, STATUS_EVENTS[meeting["status"]], state, producer=PRODUCER,
                   correlation_id=correlation_id)
     return meeting
 

@@ -12,7 +12,7 @@ from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
 
-from . import views
+from . import organiser_views, views
 from .config import Settings
 from .mailer import mailer_for
 
@@ -37,4 +37,5 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
         "broker": lambda: is_broker_reachable(settings.amqp_url),
     }))
     app.register_blueprint(views.bp)
+    app.register_blueprint(organiser_views.bp)
     return app

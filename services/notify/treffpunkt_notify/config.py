@@ -30,6 +30,18 @@ class Settings:
     mail_retry_delays_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
     # Sender threads, each with its own SMTP connection; sending is mostly waiting on round trips.
     mail_senders: int = 2
+    # At most this many mails per second per worker process (0: no limit).
+    mail_rate_per_s: int = 0
+    # Scheduled work (scheduler.py): how often it looks; agenda edits are grouped until none came for
+    # AGENDA_CHANGE_QUIET_S, but mailed at the latest AGENDA_CHANGE_MAX_DELAY_S after the first.
+    scheduler_interval_s: int = 5
+    agenda_change_quiet_s: int = 300
+    agenda_change_max_delay_s: int = 1800
+    reminder_days: tuple[int, ...] = (7, 1)
+    # Organisers' daily digest at this hour in the meeting's time zone (-1: no digests); empty days send none.
+    digest_hour: int = 7
+    digest_when_empty: bool = False
+    broadcast_chunk: int = 500
     delivery_limit: int = 5
     retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
     # The agenda's sign-in, honoured here (see treffpunkt_shared.auth): the same SESSION_SECRET as the agenda.
@@ -58,6 +70,14 @@ class Settings:
             mail_capture_dir=env_str(env, "MAIL_CAPTURE_DIR", base.mail_capture_dir),
             mail_retry_delays_s=env_ints(env, "MAIL_RETRY_DELAYS_S", base.mail_retry_delays_s),
             mail_senders=env_int(env, "MAIL_SENDERS", base.mail_senders),
+            mail_rate_per_s=env_int(env, "MAIL_RATE_PER_S", base.mail_rate_per_s),
+            scheduler_interval_s=env_int(env, "SCHEDULER_INTERVAL_S", base.scheduler_interval_s),
+            agenda_change_quiet_s=env_int(env, "AGENDA_CHANGE_QUIET_S", base.agenda_change_quiet_s),
+            agenda_change_max_delay_s=env_int(env, "AGENDA_CHANGE_MAX_DELAY_S", base.agenda_change_max_delay_s),
+            reminder_days=env_ints(env, "REMINDER_DAYS", base.reminder_days),
+            digest_hour=env_int(env, "DIGEST_HOUR", base.digest_hour),
+            digest_when_empty=bool(env_flag(env, "DIGEST_WHEN_EMPTY", base.digest_when_empty)),
+            broadcast_chunk=env_int(env, "BROADCAST_CHUNK", base.broadcast_chunk),
             delivery_limit=env_int(env, "DELIVERY_LIMIT", base.delivery_limit),
             retry_delays_ms=env_ints(env, "RETRY_DELAYS_MS", base.retry_delays_ms),
             session_secret=env_str(env, "SESSION_SECRET", base.session_secret),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from datetime import timedelta
 from email.utils import parseaddr
@@ -37,7 +38,8 @@ PRODUCER = "notify"
 _INSERT_MAIL = {
     # One statement instead of "look, then insert": the unique logical key decides, and a concurrent
     # second insert of the same key waits for the first and then does nothing.
-    name: dialect_insert(mails).on_conflict_do_nothing(index_elements=[mails.c.logical_key])
+    # RETURNING tells whether a row went in: psycopg reports rowcount -1 for this statement.
+    name: dialect_insert(mails).on_conflict_do_nothing(index_elements=[mails.c.logical_key]).returning(mails.c.id)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 _CLAIM_DUE = (sa.select(mails).where(mails.c.status == "pending", mails.c.next_attempt_at <= sa.bindparam("now"))
@@ -47,19 +49,57 @@ _MARK_SENT = (mails.update().where(mails.c.id == sa.bindparam("mail_id"))
 
 
 def queue_mail(tx: sa.Connection, *, logical_key: str, kind: str, source_message_id: str, source_body: bytes,
-               correlation_id: str | None, recipient: str, message: bytes, meeting_id: str | None = None) -> bool:
+               correlation_id: str | None, recipient: str, message: bytes, meeting_id: str | None = None,
+               registration_id: str | None = None, subject: str | None = None) -> bool:
     """Queue a mail unless one with the same logical key exists; True if queued."""
     now = utcnow()
     return tx.execute(_INSERT_MAIL[tx.dialect.name], dict(
         id=str(uuid.uuid4()), logical_key=logical_key, kind=kind, source_message_id=source_message_id,
         source_body=source_body, correlation_id=correlation_id, recipient=recipient, message=message,
-        meeting_id=meeting_id, status="pending", attempts=0, next_attempt_at=now, last_error=None, created_at=now,
-        sent_at=None)).rowcount == 1
+        meeting_id=meeting_id, registration_id=registration_id, subject=(subject or "")[:500] or None,
+        status="pending", attempts=0, next_attempt_at=now, last_error=None, created_at=now,
+        sent_at=None)).first() is not None
+
+
+class RateLimit:
+    """At most ``per_second`` mails per second from the senders that share this object (one worker
+    process's sender threads). A token bucket: bursts up to one second's worth, then an even pace.
+    ``per_second`` <= 0: no limit. The limit is per worker process; with W workers the SMTP server sees
+    at most W × ``per_second`` (set MAIL_RATE_PER_S accordingly, see the README)."""
+
+    def __init__(self, per_second: float, *, clock=time.monotonic, sleep=time.sleep):
+        self.per_second = per_second
+        self.clock, self.sleep = clock, sleep
+        self._tokens = max(per_second, 1.0)
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self, stopped: threading.Event | None = None) -> None:
+        if self.per_second <= 0:
+            return
+        while True:
+            with self._lock:
+                now = self.clock()
+                self._tokens = min(max(self.per_second, 1.0), self._tokens + (now - self._last) * self.per_second)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.per_second
+            if stopped is not None and stopped.wait(wait):
+                return
+            if stopped is None:
+                self.sleep(wait)
 
 
 class MailSender:
     def __init__(self, engine: sa.Engine, mailer, *, sender_address: str, retry_delays_s: tuple[int, ...],
-                 dead_letter_queue: str, idle_seconds: float = 0.05):
+                 dead_letter_queue: str, idle_seconds: float = 0.05, rate_limit: RateLimit | None = None,
+                 on_failed=None):
+        """``on_failed(conn, row, error)``: called in the transaction that marks a mail failed for good
+        (notify warns the meeting's organisers there, see :mod:`.notices`)."""
+        self.rate_limit = rate_limit
+        self.on_failed = on_failed
         self.engine = engine
         self.mailer = mailer
         self.sender_address = sender_address
@@ -73,6 +113,11 @@ class MailSender:
         if conn is None:
             with self.engine.connect() as own:
                 return self.send_next(own)
+        if self.rate_limit is not None and not self._has_due(conn):
+            return False
+        if self.rate_limit is not None:
+            # Before the claim: a sender waiting for its turn holds no mail's lock.
+            self.rate_limit.acquire(self.stopped)
         tx = conn.begin()
         row = conn.execute(_CLAIM_DUE, {"now": utcnow()}).first()
         if row is None:
@@ -105,6 +150,12 @@ class MailSender:
                       correlation_id=row.correlation_id, attempt=row.attempts + 1)
         return True
 
+    def _has_due(self, conn: sa.Connection) -> bool:
+        # Without it an idle sender would take a token for every empty poll.
+        with conn.begin():
+            return conn.execute(sa.select(mails.c.id).where(
+                mails.c.status == "pending", mails.c.next_attempt_at <= utcnow()).limit(1)).first() is not None
+
     def _envelope_sender(self) -> str:
         return parseaddr(self.sender_address)[1]
 
@@ -127,6 +178,15 @@ class MailSender:
                 add_dead_letter_to_outbox(conn, outbox, dead_letter_queue=self.dead_letter_queue,
                                           body=row.source_body, message_id=row.source_message_id,
                                           reason=reason, correlation_id=row.correlation_id)
+                if self.on_failed is not None:
+                    try:
+                        # In a savepoint: a warning that cannot be built must not undo the "failed" record
+                        # (the mail would then be pending again and sent again).
+                        with conn.begin_nested():
+                            self.on_failed(conn, row, error)
+                    except Exception as exc:
+                        log_event(log, "failure_warning_not_queued", logging.ERROR, mail_id=row.id,
+                                  error=repr(exc)[:300])
             else:
                 delay = self.retry_delays_s[attempts - 1]
                 conn.execute(mails.update().where(mails.c.id == row.id).values(

@@ -1,0 +1,157 @@
+"""Organisers: broadcast with preview, the preview page of every mail, per-participant delivery log,
+the daily digest and the warning about a mail that failed for good."""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from notify_events import MEETING_ID, ROUND_B, START, meeting_state, registration
+from treffpunkt_notify.app import create_app
+from treffpunkt_notify.emails import KINDS
+from treffpunkt_notify.models import mails
+from treffpunkt_notify.scheduler import Scheduler
+from treffpunkt_shared.auth import ORGANISER, Principal, sign_token
+from treffpunkt_shared.contracts import MEETING_PUBLISHED, REGISTRATION_CANCELLED, REGISTRATION_CONFIRMED, \
+    REGISTRATION_WAITLISTED
+from treffpunkt_shared.testing import wait_until
+
+ORGANISERS = (("Max Mustermann", "max@ministerium.example.org"), ("Lea Beispiel", "lea@ministerium.example.org"))
+
+
+def bearer(settings, meetings=(MEETING_ID,)) -> dict:
+    principal = Principal(id=str(uuid.uuid4()), name="Max Mustermann", email="max@ministerium.example.org",
+                          role=ORGANISER, meeting_ids=frozenset(meetings), signed_in_at=int(time.time()))
+    return {"Authorization": f"Bearer {sign_token(principal, settings.session_secret)}"}
+
+
+@pytest.fixture
+def client(notify_settings, notify_engine):
+    return create_app(notify_settings, engine=notify_engine).test_client()
+
+
+def people(events, smtp_server):
+    events.publish(MEETING_PUBLISHED, meeting_state(organisers=ORGANISERS))
+    regs = [registration(email="erika@example.org", organisation="Ausländerbehörde Gießen"),
+            registration(email="hans@example.org", organisation="ausländerbehörde gießen ", rounds=(ROUND_B,)),
+            registration(email="olga@example.org", organisation="Regierungspräsidium Kassel", rounds=(ROUND_B,))]
+    for r in regs:
+        events.publish(REGISTRATION_CONFIRMED, r)
+    events.publish(REGISTRATION_WAITLISTED, registration(status="waitlisted", email="wait@example.org"))
+    wait_until(lambda: len(smtp_server.handler.received) == 4, message="registration mails")
+    return regs
+
+
+def test_a_broadcast_is_previewed_then_sent_once_as_individual_mails_to_its_audience(
+        notify_worker, events, smtp_server, client, notify_settings):
+    people(events, smtp_server)
+    r = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings), json={
+        "audience": "round", "audience_value": ROUND_B, "subject": "Raumänderung\r\nBcc: x@example.org",
+        "body": "Die Runde findet in Raum 3 statt.\n\n<b>Bitte</b> pünktlich sein."})
+    assert r.status_code == 201, r.json
+    draft = r.json
+    assert draft["status"] == "draft" and draft["recipient_count"] == 2
+    assert "Raum 3" in draft["preview"]["text"] and "&lt;b&gt;Bitte&lt;/b&gt;" in draft["preview"]["html"]
+    time.sleep(1.5)
+    assert len(smtp_server.handler.received) == 4  # a draft sends nothing
+    sent = client.post(f"/api/meetings/{MEETING_ID}/broadcasts/{draft['id']}/send", headers=bearer(notify_settings))
+    assert sent.status_code == 202
+    again = client.post(f"/api/meetings/{MEETING_ID}/broadcasts/{draft['id']}/send", headers=bearer(notify_settings))
+    assert again.status_code == 409
+    wait_until(lambda: len(smtp_server.handler.received) == 6, message="broadcast mails")
+    time.sleep(1.5)
+    for address, expected in (("hans@example.org", 2), ("olga@example.org", 2), ("erika@example.org", 1),
+                              ("wait@example.org", 1)):
+        assert len(smtp_server.handler.to(address)) == expected, address
+    mail = smtp_server.handler.to("hans@example.org")[1]
+    assert mail.rcpt_tos == ["hans@example.org"]
+    assert mail.message["Subject"] == "Raumänderung Bcc: x@example.org" and mail.message["Bcc"] is None
+    shown = client.get(f"/api/meetings/{MEETING_ID}/broadcasts/{draft['id']}", headers=bearer(notify_settings)).json
+    assert (shown["status"], shown["recipient_count"]) == ("sent", 2)
+
+
+@pytest.mark.parametrize("audience,value,expected", [
+    ("meeting", None, {"erika@example.org", "hans@example.org", "olga@example.org"}),
+    ("authority", "Ausländerbehörde Gießen", {"erika@example.org", "hans@example.org"}),
+    ("waitlist", None, {"wait@example.org"}),
+])
+def test_a_broadcast_reaches_exactly_its_audience(notify_worker, events, smtp_server, client, notify_settings,
+                                                 audience, value, expected):
+    people(events, smtp_server)
+    r = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings),
+                    json={"audience": audience, "audience_value": value, "subject": "Hinweis", "body": "Text"})
+    assert r.json["recipient_count"] == len(expected)
+    client.post(f"/api/meetings/{MEETING_ID}/broadcasts/{r.json['id']}/send", headers=bearer(notify_settings))
+    wait_until(lambda: len(smtp_server.handler.received) == 4 + len(expected), message="broadcast")
+    got = {m.rcpt_tos[0] for m in smtp_server.handler.received[4:]}
+    assert got == expected
+
+
+def test_a_broadcast_needs_its_audience_and_text_and_an_assigned_organiser(client, notify_settings):
+    r = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings),
+                    json={"audience": "round", "subject": "", "body": "x"})
+    assert r.status_code == 422 and "subject" in r.json["errors"]
+    r = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings),
+                    json={"audience": "round", "subject": "Hinweis", "body": "x"})
+    assert r.status_code == 422 and "audience_value" in r.json["errors"]
+    other = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings, meetings=()),
+                        json={"audience": "meeting", "subject": "x", "body": "x"})
+    assert other.status_code == 403
+
+
+def test_the_preview_page_shows_every_mail_of_the_catalogue_with_demo_data(client, notify_settings):
+    index = client.get(f"/meetings/{MEETING_ID}/preview", headers=bearer(notify_settings))
+    assert index.status_code == 200
+    for kind in KINDS:
+        assert f"/preview/{kind}" in index.text
+        page = client.get(f"/meetings/{MEETING_ID}/preview/{kind}", headers=bearer(notify_settings))
+        assert page.status_code == 200 and "Guten Tag" in page.text and "Dear" in page.text, kind
+        html = client.get(f"/meetings/{MEETING_ID}/preview/{kind}.html", headers=bearer(notify_settings))
+        assert html.status_code == 200 and "<h1" in html.text and "sandbox" in html.headers["Content-Security-Policy"]
+    assert client.get(f"/meetings/{MEETING_ID}/preview").status_code in (302, 303)
+
+
+def test_a_participants_delivery_log_shows_what_was_sent_and_what_failed_and_why(
+        notify_worker, events, smtp_server, client, notify_settings):
+    smtp_server.handler.refuse_for_good.add("gone@example.org")
+    events.publish(MEETING_PUBLISHED, meeting_state(organisers=ORGANISERS))
+    reg = registration(email="gone@example.org")
+    events.publish(REGISTRATION_CONFIRMED, reg)
+    # The organisers are warned, once each, with the reason.
+    wait_until(lambda: smtp_server.handler.to("max@ministerium.example.org") and
+               smtp_server.handler.to("lea@ministerium.example.org"), message="failure warnings")
+    warning = smtp_server.handler.to("max@ministerium.example.org")[0]
+    assert "nicht zustellbar" in warning.message["Subject"] and "gone@example.org" in warning.message["Subject"]
+    assert "550" in warning.part("plain") and "registration_confirmed" in warning.part("plain")
+    url = f"/api/meetings/{MEETING_ID}/participants/{reg['registration_id']}/deliveries"
+    log = client.get(url, headers=bearer(notify_settings)).json["deliveries"]
+    assert [(d["kind"], d["status"]) for d in log] == [("registration_confirmed", "failed")]
+    assert "550" in log[0]["last_error"] and log[0]["subject"].startswith("Anmeldebestätigung")
+    assert client.get(url, headers=bearer(notify_settings, meetings=())).status_code == 403
+    time.sleep(1)
+    assert len(smtp_server.handler.to("max@ministerium.example.org")) == 1
+
+
+def test_organisers_get_one_daily_digest_of_new_registrations_and_cancellations(
+        notify_worker, events, smtp_server, notify_engine, notify_settings):
+    regs = people(events, smtp_server)
+    events.publish(REGISTRATION_CANCELLED, {**regs[2], "sequence": 2, "status": "cancelled",
+                                            "cancelled_by": "participant", "previous_status": "confirmed"})
+    wait_until(lambda: len(smtp_server.handler.to("olga@example.org")) == 2, message="cancellation")
+    from treffpunkt_shared.timeutil import utcnow
+    tomorrow = utcnow() + timedelta(days=1)
+    schedulers = [Scheduler(notify_engine, notify_settings, clock=lambda: tomorrow) for _ in range(2)]
+    assert sum(s.send_digests() for s in schedulers) == 2  # one per organiser, whichever worker ran first
+    assert schedulers[0].send_digests() == 0
+    wait_until(lambda: smtp_server.handler.to("lea@ministerium.example.org"), message="digest")
+    digest = smtp_server.handler.to("lea@ministerium.example.org")[0]
+    text = digest.part("plain")
+    assert "Tagesübersicht" in digest.message["Subject"] and "4 neu" in digest.message["Subject"]
+    new_part = text.split("Storniert")[0]
+    assert "Erika Muster, Ausländerbehörde Gießen (bestätigt)" in new_part
+    assert "Erika Muster, Ausländerbehörde Gießen (Warteliste)" in new_part
+    assert "Regierungspräsidium Kassel" in text.split("Storniert")[1].split("Stand:")[0]
+    assert "Stand: 2 bestätigt, 1 auf der Warteliste" in text.replace("\r\n", "\n")

@@ -1,0 +1,278 @@
+"""The notify worker's scheduled work: grouped agenda changes, reminders, organisers' digests, broadcasts.
+
+Each job is safe to run in any number of workers at once and after any restart:
+
+* grouped agenda changes: the meeting's read-model row is locked (``FOR UPDATE SKIP LOCKED``) while its open
+  edits are turned into mails and marked mailed, in one transaction; a second worker skips the meeting.
+* reminders: one mail per (meeting, registration, days) logical key; a second worker's insert does nothing.
+* digests: the meeting row is locked while ``last_digest_at`` moves on and the digests are queued.
+* broadcasts: expanded in chunks, each chunk with the broadcast row locked and its cursor moved on.
+
+Times come from ``clock`` (tests move it instead of the machine's clock).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from treffpunkt_shared.logs import log_event
+from treffpunkt_shared.timeutil import as_utc, utcnow
+
+from . import catalogue
+from .handlers import Source, compact_body, queue_prepared
+from .models import agenda_changes, broadcasts, mails, meetings, recipients
+
+log = logging.getLogger("treffpunkt.notify.scheduler")
+
+ACTIVE_MEETING = ("published", "closed")
+
+
+def _dt(value) -> datetime | None:
+    if value is None:
+        return None
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def audience_query(meeting_id: str, audience: str, value: str | None):
+    """Who a broadcast goes to: every confirmed participant of the meeting, those holding a place in one
+    round, those of one authority (organisation, compared case-insensitively), or the waiting list."""
+    query = sa.select(recipients).where(recipients.c.meeting_id == meeting_id)
+    if audience == "waitlist":
+        return query.where(recipients.c.status == "waitlisted")
+    query = query.where(recipients.c.status == "confirmed")
+    if audience == "authority":
+        return query.where(sa.func.lower(sa.func.trim(recipients.c.organisation)) == (value or "").strip().lower())
+    return query
+
+
+def audience_filter(audience: str, value: str | None):
+    if audience != "round":
+        return lambda r: True
+    return lambda r: any(x["item_id"] == value and x.get("held", True) for x in r.rounds or [])
+
+
+class Scheduler:
+    def __init__(self, engine: sa.Engine, settings, *, clock=utcnow, interval_seconds: float | None = None):
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.interval = settings.scheduler_interval_s if interval_seconds is None else interval_seconds
+        self.stopped = threading.Event()
+
+    # ----------------------------------------------------------------------------------- loop
+    def run_once(self) -> dict:
+        done = {}
+        for name, job in (("broadcasts", self.expand_broadcasts), ("agenda_changes", self.send_agenda_changes),
+                          ("reminders", self.send_reminders), ("digests", self.send_digests)):
+            try:
+                done[name] = job()
+            except Exception as exc:  # one job failing must not stop the others, nor the loop
+                log_event(log, "scheduled_job_failed", logging.ERROR, job=name, error=repr(exc)[:500])
+                done[name] = None
+        return done
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.run_once()
+            self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    # ----------------------------------------------------------------------------------- agenda changes
+    def send_agenda_changes(self) -> int:
+        now = self.clock()
+        quiet = timedelta(seconds=self.settings.agenda_change_quiet_s)
+        longest = timedelta(seconds=self.settings.agenda_change_max_delay_s)
+        with self.engine.connect() as conn:
+            open_groups = conn.execute(
+                sa.select(agenda_changes.c.meeting_id, sa.func.min(agenda_changes.c.received_at).label("first"),
+                          sa.func.max(agenda_changes.c.received_at).label("last"))
+                .where(agenda_changes.c.mailed_at.is_(None)).group_by(agenda_changes.c.meeting_id)).all()
+        sent = 0
+        for group in open_groups:
+            if as_utc(group.last) <= now - quiet or as_utc(group.first) <= now - longest:
+                sent += self._mail_agenda_changes(group.meeting_id, now)
+        return sent
+
+    def _mail_agenda_changes(self, meeting_id: str, now) -> int:
+        with self.engine.begin() as tx:
+            meeting = tx.execute(sa.select(meetings).where(meetings.c.meeting_id == meeting_id)
+                                 .with_for_update(skip_locked=True)).first()
+            if meeting is None:
+                return 0  # another worker is on it
+            edits = tx.execute(sa.select(agenda_changes).where(agenda_changes.c.meeting_id == meeting_id,
+                                                               agenda_changes.c.mailed_at.is_(None))
+                               .order_by(agenda_changes.c.revision)).all()
+            if not edits:
+                return 0
+            tx.execute(agenda_changes.update().where(agenda_changes.c.id.in_([e.id for e in edits]))
+                       .values(mailed_at=now))
+            merged = catalogue.merge_changes([e.changes for e in edits])
+            if not merged or meeting.status not in ACTIVE_MEETING + (None,):
+                return 0
+            from_revision, to_revision = edits[0].previous_revision, edits[-1].revision
+            times_changed = any(e.times_changed for e in edits)
+            items = (meeting.agenda or {}).get("items") or []
+            snapshot = meeting.state
+            count = 0
+            for recipient in tx.execute(sa.select(recipients).where(recipients.c.meeting_id == meeting_id,
+                                                                   recipients.c.status == "confirmed")):
+                try:
+                    prepared = catalogue.agenda_changed_mail(
+                        self.settings, snapshot, merged, from_revision=from_revision, to_revision=to_revision,
+                        times_changed=times_changed, recipient=recipient, agenda_items=items,
+                        meeting_revision=meeting.revision)
+                except Exception as exc:
+                    log_event(log, "mail_not_rendered", logging.ERROR, kind="agenda_changed",
+                              registration_id=recipient.registration_id, error=str(exc)[:300])
+                    continue
+                count += queue_prepared(tx, prepared, Source(
+                    edits[-1].source_message_id, None,
+                    compact_body(edits[-1].source_message_id, "agenda.changed", prepared,
+                                 revisions=[from_revision, to_revision])))
+            log_event(log, "agenda_changes_mailed", meeting_id=meeting_id, revisions=[from_revision, to_revision],
+                      edits=len(edits), mails=count)
+            return count
+
+    # ----------------------------------------------------------------------------------- reminders
+    def due_reminder(self, starts_at: datetime, now: datetime) -> int | None:
+        """The reminder due now: of the configured days whose moment has come before the start, the
+        smallest (a worker that was down does not send a stale 7-day reminder the day before)."""
+        if now >= starts_at:
+            return None
+        due = [d for d in self.settings.reminder_days if d > 0 and now >= starts_at - timedelta(days=d)]
+        return min(due) if due else None
+
+    def send_reminders(self) -> int:
+        now = self.clock()
+        longest = max([d for d in self.settings.reminder_days if d > 0], default=0)
+        if not longest:
+            return 0
+        with self.engine.connect() as conn:
+            candidates = conn.execute(sa.select(meetings).where(
+                meetings.c.status.in_(ACTIVE_MEETING), meetings.c.starts_at > now,
+                meetings.c.starts_at <= now + timedelta(days=longest))).all()
+        queued = 0
+        for meeting in candidates:
+            days = self.due_reminder(as_utc(meeting.starts_at), now)
+            if days is None:
+                continue
+            moment = as_utc(meeting.starts_at) - timedelta(days=days)
+            prefix = f"reminder:{meeting.meeting_id}:"
+            with self.engine.begin() as tx:
+                done = {r.logical_key for r in tx.execute(sa.select(mails.c.logical_key).where(
+                    mails.c.meeting_id == meeting.meeting_id, mails.c.kind == "reminder"))}
+                for recipient in tx.execute(sa.select(recipients).where(
+                        recipients.c.meeting_id == meeting.meeting_id, recipients.c.status == "confirmed")):
+                    key = f"{prefix}{recipient.registration_id}:{days}d"
+                    if key in done:
+                        continue
+                    # Confirmed after the reminder's moment: the confirmation has just told them everything.
+                    if recipient.confirmed_at is not None and as_utc(recipient.confirmed_at) > moment:
+                        continue
+                    try:
+                        prepared = catalogue.reminder_mail(self.settings, meeting.state, days, recipient,
+                                                           (meeting.agenda or {}).get("items"))
+                    except Exception as exc:
+                        log_event(log, "mail_not_rendered", logging.ERROR, kind="reminder",
+                                  registration_id=recipient.registration_id, error=str(exc)[:300])
+                        continue
+                    queued += queue_prepared(tx, prepared, Source(
+                        str(uuid.uuid5(uuid.NAMESPACE_URL, prepared.logical_key)), None,
+                        compact_body("", "reminder", prepared, days=days)))
+        return queued
+
+    # ----------------------------------------------------------------------------------- digests
+    def digest_period_end(self, zone: str, now: datetime) -> datetime:
+        local = now.astimezone(ZoneInfo(zone or "Europe/Berlin"))
+        end = local.replace(hour=self.settings.digest_hour, minute=0, second=0, microsecond=0)
+        if end > local:
+            end -= timedelta(days=1)
+        return end.astimezone(timezone.utc)
+
+    def send_digests(self) -> int:
+        if self.settings.digest_hour < 0:
+            return 0  # DIGEST_HOUR=-1 switches digests off
+        now = self.clock()
+        with self.engine.connect() as conn:
+            ids = [r.meeting_id for r in conn.execute(sa.select(meetings.c.meeting_id).where(
+                meetings.c.status.in_(ACTIVE_MEETING), meetings.c.starts_at > now - timedelta(days=1)))]
+        queued = 0
+        for meeting_id in ids:
+            with self.engine.begin() as tx:
+                meeting = tx.execute(sa.select(meetings).where(meetings.c.meeting_id == meeting_id)
+                                     .with_for_update(skip_locked=True)).first()
+                if meeting is None or not meeting.organisers or not meeting.state:
+                    continue
+                until = self.digest_period_end(meeting.state.get("timezone"), now)
+                since = as_utc(meeting.last_digest_at) if meeting.last_digest_at else until - timedelta(days=1)
+                if since >= until:
+                    continue
+                rows = tx.execute(sa.select(recipients).where(recipients.c.meeting_id == meeting_id)).all()
+                new = [r for r in rows if since <= as_utc(r.registered_at) < until]
+                cancelled = [r for r in rows if r.cancelled_at and since <= as_utc(r.cancelled_at) < until]
+                tx.execute(meetings.update().where(meetings.c.meeting_id == meeting_id).values(last_digest_at=until))
+                if not new and not cancelled and not self.settings.digest_when_empty:
+                    continue
+                counts = {s: sum(1 for r in rows if r.status == s) for s in ("confirmed", "waitlisted", "pending")}
+                mentioned = sorted({r.registration_id for r in new + cancelled})
+                for organiser in meeting.organisers:
+                    prepared = catalogue.digest_mail(self.settings, meeting.state, organiser, since=since,
+                                                     until=until, new=new, cancelled=cancelled, counts=counts)
+                    queued += queue_prepared(tx, prepared, Source(
+                        str(uuid.uuid5(uuid.NAMESPACE_URL, prepared.logical_key)), None,
+                        json.dumps({"digest": meeting_id, "registrations": mentioned}).encode()))
+        return queued
+
+    # ----------------------------------------------------------------------------------- broadcasts
+    def expand_broadcasts(self) -> int:
+        with self.engine.connect() as conn:
+            ids = [r.id for r in conn.execute(sa.select(broadcasts.c.id).where(broadcasts.c.status == "queued")
+                                              .order_by(broadcasts.c.queued_at))]
+        queued = 0
+        for broadcast_id in ids:
+            while not self.stopped.is_set():
+                n, finished = self._expand_chunk(broadcast_id)
+                queued += n
+                if finished:
+                    break
+        return queued
+
+    def _expand_chunk(self, broadcast_id: str) -> tuple[int, bool]:
+        chunk = self.settings.broadcast_chunk
+        with self.engine.begin() as tx:
+            b = tx.execute(sa.select(broadcasts).where(broadcasts.c.id == broadcast_id)
+                           .with_for_update(skip_locked=True)).first()
+            if b is None or b.status != "queued":
+                return 0, True
+            meeting = tx.execute(sa.select(meetings.c.state).where(meetings.c.meeting_id == b.meeting_id)).first()
+            query = audience_query(b.meeting_id, b.audience, b.audience_value).order_by(recipients.c.registration_id)
+            if b.expanded_through:
+                query = query.where(recipients.c.registration_id > b.expanded_through)
+            rows = tx.execute(query.limit(chunk)).all()
+            wanted = audience_filter(b.audience, b.audience_value)
+            count = 0
+            for recipient in rows:
+                if not wanted(recipient):
+                    continue
+                try:
+                    prepared = catalogue.broadcast_mail(self.settings, meeting.state, b, recipient)
+                except Exception as exc:
+                    log_event(log, "mail_not_rendered", logging.ERROR, kind="broadcast",
+                              registration_id=recipient.registration_id, error=str(exc)[:300])
+                    continue
+                count += queue_prepared(tx, prepared, Source(b.id, None, compact_body(b.id, "broadcast", prepared)))
+            finished = len(rows) < chunk
+            values = {"expanded_through": rows[-1].registration_id if rows else b.expanded_through,
+                      "recipient_count": (b.recipient_count or 0) + count}
+            if finished:
+                values.update(status="sent", expanded_at=self.clock())
+            tx.execute(broadcasts.update().where(broadcasts.c.id == broadcast_id).values(**values))
+        return count, finished

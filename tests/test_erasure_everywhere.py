@@ -139,8 +139,8 @@ def test_after_erasure_no_service_database_queue_or_log_line_holds_the_participa
     assert confirmed.status_code == 303
     manage_token = confirmed.headers["Location"].split("/anmeldung/")[1].split("?")[0]
     broker.get(probe, 20)  # registration.confirmed is on its way to notify, too
-    wait_until(lambda: _all_mails_sent(notify_engine) and smtp_server.handler.to(EMAIL), 30,
-               message="the participant's emails sent")
+    wait_until(lambda: _processed(notify_engine, "registration.confirmed") and _all_mails_sent(notify_engine)
+               and smtp_server.handler.to(EMAIL), 30, message="the participant's emails sent")
     mails_before = len(smtp_server.handler.to(EMAIL))
     broker.channel.queue_delete(probe)
 

@@ -61,7 +61,9 @@ FOR_EVERY_ORGANISER = {
     "agenda": {"meetings_api.Meetings", "organiser.meetings", "organiser.new_meeting", "organiser.create",
                "accounts.home", "accounts.account",
                "auth.sign_out", "auth.sign_out_submit", "auth.show_session"},
-    "registration": set(),
+    # their meetings, and the list of authorities that every meeting's form offers
+    "registration": {"organiser.meetings_index", "organiser_api.meetings_index", "organiser.authorities_page",
+                     "organiser.authorities_add", "organiser.authorities_remove"},
     "notify": {"notify_pages.deliveries"},
 }
 

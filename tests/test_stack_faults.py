@@ -3,6 +3,7 @@
 End to end, then the faults: a notify worker SIGKILLed mid-run, RabbitMQ restarted mid-run, SMTP answering
 4xx for a while and 5xx for one address, a malformed message injected behind the services' back.
 """
+import re
 import subprocess
 import sys
 import time
@@ -41,7 +42,9 @@ def stack(smtp, amqp_url, tmp_path_factory):
                        ports={"agenda": free_port(), "registration": free_port(), "notify": free_port()},
                        log_dir=tmp_path_factory.mktemp("stack-logs"),
                        web_workers={"agenda": 1, "registration": 2, "notify": 1},
-                       extra_env={"*": {"RETRY_DELAYS_MS": "500,1000,2000", "MAIL_RETRY_DELAYS_S": "1,1,2,2,3"}})
+                       extra_env={"*": {"RETRY_DELAYS_MS": "500,1000,2000", "MAIL_RETRY_DELAYS_S": "1,1,2,2,3"},
+                                  # every test client here is 127.0.0.1: the per-address limit would stop them
+                                  "registration": {"RATE_LIMIT_PER_ADDRESS": "1000000"}})
     try:
         stack.start()
         stack.token = stack.admin_token()  # an administrator's bearer token, from the agenda over HTTP
@@ -80,13 +83,13 @@ def open_meeting(stack, capacity=1000):
     return meeting["id"]
 
 
-def register(stack, meeting_id, email, session=None):
+def register(stack, meeting_id, email, session=None, organisation="Ausländerbehörde Offenbach"):
     http = session or requests
     for attempt in range(20):
         try:
             r = http.post(f"{stack.base_url('registration')}/api/meetings/{meeting_id}/registrations", json={
                 "first_name": "Erika", "last_name": "Muster", "email": email,
-                "organisation": "Ausländerbehörde Offenbach", "privacy_consent": True}, timeout=10)
+                "organisation": organisation, "privacy_consent": True}, timeout=10)
             if r.status_code < 500:
                 return r
         except requests.ConnectionError:
@@ -113,15 +116,52 @@ def assert_each_got_exactly_one(handler, emails, timeout=120):
     assert [e for e, n in counts.items() if n != 1] == []
 
 
-def test_a_registration_over_http_ends_in_exactly_one_correct_email(stack, mail):
+def test_a_registration_over_http_ends_in_one_opt_in_email_and_after_confirming_one_confirmation(stack, mail):
     meeting_id = open_meeting(stack)
     email = f"e2e-{uuid.uuid4().hex[:6]}@example.org"
     r = register(stack, meeting_id, email)
-    assert r.status_code == 201 and r.json()["status"] == "confirmed"
+    assert r.status_code == 201 and r.json()["status"] == "pending"
     assert_each_got_exactly_one(mail, [email])
     [received] = mail.to(email)
     assert "2. Landesnetzwerktreffen" in received.message["Subject"]
     assert "Ludwig-Bergsträßer-Saal" in received.part("plain") and "16. September 2016" in received.part("html")
+    link = re.search(r"(http://\S+/bestaetigen/[A-Za-z0-9_-]+)", received.part("plain")).group(1)
+    assert link.startswith(stack.base_url("registration"))
+    confirmed = requests.get(link, timeout=10)
+    assert confirmed.status_code == 200 and "Ihre Anmeldung ist bestätigt" in confirmed.text
+    wait_until(lambda: len(mail.to(email)) == 2, timeout=60, message="the confirmation mail")
+    time.sleep(1.5)  # give a duplicate the chance to show up
+    [_, confirmation] = mail.to(email)
+    assert "/anmeldung/" in confirmation.part("plain")
+    calendar = [p for p in confirmation.message.walk() if p.get_content_type() == "text/calendar"]
+    assert calendar and "METHOD:REQUEST" in calendar[0].get_content()
+
+
+def test_300_concurrent_registrations_for_100_places_each_get_exactly_one_mail_of_the_right_kind(stack, mail):
+    """The opening rush: 100 places held, 200 on the waiting list in order, at most 9 per authority, and each
+    participant's one opt-in mail says which (a place reserved, or the waiting-list position)."""
+    import sqlalchemy as sa
+    meeting_id = open_meeting(stack, capacity=100)
+    engine = sa.create_engine(stack.database_url("registration"))
+    with engine.begin() as tx:
+        tx.execute(sa.text("UPDATE meetings SET authority_quota = 9 WHERE id = :id"), {"id": meeting_id})
+    engine.dispose()
+    emails = [f"rush-{i}-{uuid.uuid4().hex[:4]}@example.org" for i in range(300)]
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(lambda ie: register(stack, meeting_id, ie[1], organisation=f"Ausländerbehörde {ie[0] % 12}"),
+                                enumerate(emails)))
+    assert {r.status_code for r in answers} == {201}
+    outcome = {e: r.json() for e, r in zip(emails, answers)}
+    assert sum(o["has_place"] for o in outcome.values()) == 100
+    assert sorted(o["waitlist_position"] for o in outcome.values() if not o["has_place"]) == list(range(1, 201))
+    assert_each_got_exactly_one(mail, emails, timeout=180)
+    for email in emails:
+        [received] = mail.to(email)
+        text = received.part("plain")
+        if outcome[email]["has_place"]:
+            assert "ein Platz für Sie reserviert" in text and "Warteliste" not in text
+        else:
+            assert f"Warteliste auf Platz {outcome[email]['waitlist_position']}." in text
 
 
 def test_a_notify_worker_killed_mid_run_still_sends_every_email_exactly_once(stack, mail):

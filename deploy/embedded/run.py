@@ -62,7 +62,7 @@ def build(var: Path, port: int):
     agenda = agenda_config.Settings.from_env({**common, "DATABASE_URL": f"sqlite:///{var}/agenda.db",
                                               "PUBLIC_BASE_URL": f"{base}/agenda"})
     registration = registration_config.Settings.from_env({**common, "DATABASE_URL": f"sqlite:///{var}/registration.db",
-                                                          "PUBLIC_BASE_URL": base})
+                                                          "PUBLIC_BASE_URL": base, "NOTIFY_BASE_URL": f"{base}/notify"})
     notify = notify_config.Settings.from_env({**common, "DATABASE_URL": f"sqlite:///{var}/notify.db",
                                               "PUBLIC_BASE_URL": f"{base}/notify", "REGISTRATION_BASE_URL": base,
                                               "SMTP_HOST": "capture", "MAIL_CAPTURE_DIR": str(var / "mail")})
@@ -77,7 +77,8 @@ def build(var: Path, port: int):
         "registration-relay": OutboxRelay(engines["registration"], registration_models.outbox, "memory://",
                                           topology_for(registration)),
         "registration-consumer": ServiceConsumer("memory://", topology_for(registration), "registration",
-                                                 registration_meetings.make_handler(engines["registration"])),
+                                                 registration_meetings.make_handler(engines["registration"],
+                                                                                  registration)),
         "registration-housekeeping": registration_housekeeping.Housekeeping(engines["registration"], registration),
     }
     for name, part in notify_worker.worker_parts(notify, engines["notify"]).items():
@@ -138,6 +139,7 @@ treffpunkt läuft / is running (embedded: in-memory broker, SQLite in {args.var}
   Versendete E-Mails / emails:  {base}/notify/mail
   Programm / agenda:            {base}/agenda/meetings
   Organisation / organisers:    {base}/agenda/anmelden  (Programm bearbeiten / edit: {base}/agenda/organiser/)
+      Anmeldungen / registrations: {base}/organiser/
       Administrator:  {logins["admin"]["email"]}  Passwort / password: {logins["admin"]["password"]}
       Organisator:    {logins["organiser"]["email"]}  Passwort / password: {logins["organiser"]["password"]}
   Agenda-API:                   {base}/agenda/api/meetings

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from notify_events import Events  # noqa: E402
+from notify_events import Events, start_worker  # noqa: E402
 from treffpunkt_notify.app import MIGRATIONS
 from treffpunkt_notify.config import Settings
-from treffpunkt_notify.worker import worker_parts
 from treffpunkt_shared.db import make_engine, upgrade_database
 
 
@@ -30,14 +28,6 @@ def notify_engine(notify_settings):
     upgrade_database(engine, MIGRATIONS)
     yield engine
     engine.dispose()
-
-
-def start_worker(settings, engine, **kwargs):
-    parts = worker_parts(settings, engine, **kwargs)
-    for part in parts.values():
-        threading.Thread(target=part.run, daemon=True).start()
-    assert parts["consumer"].ready.wait(15)
-    return parts
 
 
 @pytest.fixture

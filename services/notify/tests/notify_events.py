@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +11,7 @@ import pytest
 
 from treffpunkt_notify.app import MIGRATIONS
 from treffpunkt_notify.config import Settings
+from treffpunkt_notify.worker import worker_parts
 from treffpunkt_notify.worker import worker_parts
 from treffpunkt_shared.contracts import encode, make_envelope
 from treffpunkt_shared.db import make_engine, upgrade_database
@@ -81,3 +83,9 @@ class Events:
         return envelope
 
 
+def start_worker(settings, engine, **kwargs):
+    parts = worker_parts(settings, engine, **kwargs)
+    for part in parts.values():
+        threading.Thread(target=part.run, daemon=True).start()
+    assert parts["consumer"].ready.wait(15)
+    return parts

@@ -119,7 +119,8 @@ def registration_mail(settings, kind: str, payload: dict, *, envelope_id: str, m
                                       rounds=[r for r in rounds if r.get("held", True)], sequence=ical_sequence,
                                       organiser=settings.mail_from, method="CANCEL"), "CANCEL"
     version = envelope_id if kind == "registration_link_requested" else sequence
-    context = {**payload, "rounds": rounds, "links": links, "calendar_cancel": calendar_cancel}
+    context = {**payload, "rounds": rounds, "links": links, "calendar_cancel": calendar_cancel,
+               "has_invitation": calendar is not None and method == "REQUEST"}
     return _finish(settings, kind, f"{kind}:{meeting['meeting_id']}:{registration_id}:{version}",
                    context=context, recipient_email=participant["email"], recipient_name=full_name(participant),
                    meeting_id=meeting["meeting_id"], registration_id=registration_id, calendar=calendar,

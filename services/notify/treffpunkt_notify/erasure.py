@@ -11,7 +11,7 @@ them, see the README) and whatever the SMTP server and the mailboxes hold.
 """
 from __future__ import annotations
 
-import json
+import logging
 
 import sqlalchemy as sa
 
@@ -19,8 +19,6 @@ from treffpunkt_shared.logs import log_event
 from treffpunkt_shared.timeutil import utcnow
 
 from .models import erased_registrations, mails, outbox, recipients
-
-import logging
 
 log = logging.getLogger("treffpunkt.notify.erasure")
 

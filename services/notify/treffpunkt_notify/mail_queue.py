@@ -82,8 +82,8 @@ class RateLimit:
                 now = self.clock()
                 self._tokens = min(max(self.per_second, 1.0), self._tokens + (now - self._last) * self.per_second)
                 self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - 1e-9:  # float sums of elapsed times land a hair below 1
+                    self._tokens = max(self._tokens - 1, 0.0)
                     return
                 wait = (1 - self._tokens) / self.per_second
             if stopped is not None and stopped.wait(wait):

@@ -13,10 +13,9 @@ from __future__ import annotations
 import uuid
 from email import policy
 from email.parser import BytesParser
-from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.exceptions import Conflict, NotFound
 

@@ -93,3 +93,39 @@ def confirm_link(engine, registration_id: str) -> str:
 def manage_link(engine, registration_id: str) -> str:
     urls = [e["payload"]["links"].get("manage_url") for e in events_for(engine, registration_id)]
     return token_of([u for u in urls if u][-1])
+
+
+# ------------------------------------------------------------------ the organisers' side
+
+def organiser(*meeting_ids: str, role: str = "organiser"):
+    """A signed-in organiser (token as the agenda would issue it) assigned to ``meeting_ids``."""
+    import time
+
+    from treffpunkt_shared.auth import Principal
+    return Principal(id=str(uuid.uuid4()), name="Erika Organisatorin", email="orga@example.org", role=role,
+                     meeting_ids=frozenset(meeting_ids), signed_in_at=int(time.time()))
+
+
+def bearer(principal) -> dict:
+    from treffpunkt_shared.auth import sign_token
+    return {"Authorization": f"Bearer {sign_token(principal, SECRET)}"}
+
+
+def sign_in_browser(client, principal) -> None:
+    """The browser carries the agenda's sign-in cookie (CSRF then applies to its forms)."""
+    from treffpunkt_shared.auth import SESSION_COOKIE, sign_token
+    client.set_cookie(SESSION_COOKIE, sign_token(principal, SECRET))
+
+
+def registered(engine, settings, meeting_id: str, i: int = 0, *, confirm: bool = True, **overrides) -> str:
+    """A registration made through the participant journey (and confirmed by its link unless ``confirm``
+    is False); returns its id."""
+    from treffpunkt_registration import registrations as journey
+    state = journey.register(engine, settings, meeting_id, person(i, **overrides))
+    if confirm:
+        journey.confirm(engine, settings, state["id"])
+    return state["id"]
+
+
+def event_types(engine, registration_id: str) -> list[str]:
+    return [e["type"] for e in events_for(engine, registration_id)]

@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
         topology = topology_for(settings)
         return run_until_stopped({
             "relay": OutboxRelay(engine, outbox, settings.amqp_url, topology),
-            "consumer": ServiceConsumer(settings.amqp_url, topology, "registration", make_handler(engine)),
+            "consumer": ServiceConsumer(settings.amqp_url, topology, "registration", make_handler(engine, settings)),
             "housekeeping": Housekeeping(engine, settings),
         })
     print("usage: python -m treffpunkt_registration migrate|worker", file=sys.stderr)

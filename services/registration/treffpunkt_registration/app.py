@@ -12,7 +12,7 @@ from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
 
-from . import api, pages, personal_pages
+from . import api, checkin_pages, export_pages, organiser_api, organiser_pages, pages, personal_pages
 from .catalog import catalog
 from .config import Settings
 
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     i18n.install(app, catalog)
     http.install(app, service="registration",
                  html_error=lambda code, message: render_template("error.html", code=code, message=message))
-    # Only public participant pages so far; organiser pages to come use organiser_required / require_meeting.
+    # Organiser pages and API check the sign-in and the meeting assignment in organiser_access.
     install_auth(app, settings.session_secret, sign_in_url=settings.sign_in_url,
                  cookie_secure=settings.cookie_secure, max_age_s=settings.session_max_age_s)
     install_csrf(app, settings.session_secret, cookie_secure=settings.cookie_secure)
@@ -38,4 +38,6 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(personal_pages.bp)
+    for organiser_bp in (organiser_pages.bp, export_pages.bp, checkin_pages.bp, organiser_api.bp):
+        app.register_blueprint(organiser_bp)
     return app

@@ -32,6 +32,8 @@ class Settings:
     rate_limit_per_address: int = 120
     rate_limit_per_email: int = 10
     rate_window_s: int = 600
+    # Where organisers find notify's delivery log (a link only; never called on a request's path). "": no link.
+    notify_base_url: str = ""
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -54,4 +56,5 @@ class Settings:
             rate_limit_per_address=env_int(env, "RATE_LIMIT_PER_ADDRESS", base.rate_limit_per_address),
             rate_limit_per_email=env_int(env, "RATE_LIMIT_PER_EMAIL", base.rate_limit_per_email),
             rate_window_s=env_int(env, "RATE_WINDOW_S", base.rate_window_s),
+            notify_base_url=env_str(env, "NOTIFY_BASE_URL", base.notify_base_url),
         )

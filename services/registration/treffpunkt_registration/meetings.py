@@ -47,14 +47,26 @@ def apply_meeting_published(tx: sa.Connection, payload: dict) -> None:
         tx.execute(meetings.update().where(meetings.c.id == meeting_id).values(**values))
 
 
-def make_handler(engine: sa.Engine):
-    """The registration worker's message handler."""
-
+def make_handler(engine: sa.Engine, settings=None):
+    """The registration worker's message handler. With ``settings`` (the worker's), a meeting whose capacity
+    grew gives the new places to those waiting, in the same transaction as the update."""
     from .agenda_model import apply_agenda
+    from .registrations import cancel_all_for_cancelled_meeting, fill_free_places
+
+    def apply_meeting(tx: sa.Connection, payload: dict) -> None:
+        meeting_id = str(payload["meeting_id"])
+        before = tx.execute(sa.select(meetings.c.status).where(meetings.c.id == meeting_id)).scalar()
+        apply_meeting_published(tx, payload)
+        after = tx.execute(sa.select(meetings.c.status).where(meetings.c.id == meeting_id)).scalar()
+        if after == "cancelled" and before != "cancelled":
+            # Everybody registered is told, through the same event as any other cancellation.
+            cancel_all_for_cancelled_meeting(tx, meeting_id)
+        elif settings is not None:
+            fill_free_places(tx, settings, meeting_id)
 
     def handle(envelope: Envelope, contract: Contract, payload: dict) -> None:
         if contract in MEETING_STATE_EVENTS:
-            process_once(engine, inbox, envelope, lambda tx: apply_meeting_published(tx, payload))
+            process_once(engine, inbox, envelope, lambda tx: apply_meeting(tx, payload))
         elif contract in (AGENDA_PUBLISHED, AGENDA_CHANGED):
             meeting_id = str(payload["meeting"]["meeting_id"])
             process_once(engine, inbox, envelope, lambda tx: apply_agenda(tx, meeting_id, payload["agenda"]))

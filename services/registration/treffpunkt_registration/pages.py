@@ -71,12 +71,10 @@ def meeting(meeting_id):
 
 def within_rate_limits(email: str | None) -> bool:
     settings, engine = _deps()["settings"], _deps()["engine"]
-    window = settings.rate_window_s
-    if not hit(engine, "address", request.remote_addr or "", limit=settings.rate_limit_per_address,
-               window_s=window):
-        return False
-    return not email or hit(engine, "email", email.strip().lower(), limit=settings.rate_limit_per_email,
-                            window_s=window)
+    counters = [("address", request.remote_addr or "", settings.rate_limit_per_address)]
+    if email:
+        counters.append(("email", email.strip().lower(), settings.rate_limit_per_email))
+    return hit(engine, counters, window_s=settings.rate_window_s)
 
 
 TOO_MANY = "Zu viele Anmeldeversuche in kurzer Zeit. Bitte versuchen Sie es in einigen Minuten noch einmal."
@@ -113,6 +111,8 @@ def submit(meeting_id):
     except journey.RoundFull as exc:
         meeting = _load_meeting(meeting_id)
         field = round_error_field({r["item_id"]: r["slot"] for r in meeting["rounds"]}, exc.item_id)
+        # The full round is no longer ticked (it shows disabled): the participant chooses again.
+        values["rounds"] = {slot: item for slot, item in values["rounds"].items() if item != exc.item_id}
         return _form_page(meeting, values=values, status=409,
                           errors={field: [catalog.gettext(ROUND_FULL, g.lang)]})
     except journey.Busy:

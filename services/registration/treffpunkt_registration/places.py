@@ -29,6 +29,11 @@ def lock_meeting(tx: sa.Connection, meeting_id: str):
     """Lock and return the meeting row (None if unknown)."""
     if tx.dialect.name == "postgresql":
         tx.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    else:
+        # SQLite (embedded) has no row locks and ignores FOR UPDATE: a write as the transaction's first
+        # statement takes its database-wide write lock now, before anything is read, so the reads below
+        # cannot go stale (a stale read would fail the later write with "database is locked").
+        tx.execute(meetings.update().where(meetings.c.id == meeting_id).values(seats_taken=meetings.c.seats_taken))
     try:
         return tx.execute(sa.select(meetings).where(meetings.c.id == meeting_id).with_for_update()).first()
     except sa.exc.OperationalError as exc:

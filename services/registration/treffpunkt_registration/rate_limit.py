@@ -16,9 +16,13 @@ from treffpunkt_shared.timeutil import utcnow
 from .models import rate_limits
 
 
+def _key(kind: str, value: str) -> str:
+    return f"{kind}:{hashlib.sha256(value.encode('utf-8')).hexdigest()[:40]}"
+
+
 def key(kind: str, value: str) -> str:
     """The row key counting (kind, value); the erasure deletes an email's counters by it."""
-    return f"{kind}:{hashlib.sha256(value.encode('utf-8')).hexdigest()[:40]}"
+    return _key(kind, value)
 
 
 def _window(now: datetime, window_s: int) -> datetime:
@@ -34,17 +38,19 @@ def _insert(dialect: str):
     return insert
 
 
-def hit(engine: sa.Engine, kind: str, value: str, *, limit: int, window_s: int) -> bool:
-    """Count one request for (kind, value); False when it is over the limit of the current window."""
-    now = utcnow()
+def hit(engine: sa.Engine, counters: list[tuple[str, str, int]], *, window_s: int) -> bool:
+    """Count one request on each (kind, value, limit) counter, in one statement; False when any is over its
+    limit in the current window."""
+    window = _window(utcnow(), window_s)
+    limits = {_key(kind, value): limit for kind, value, limit in counters}
     insert = _insert(engine.dialect.name)
-    statement = insert(rate_limits).values(key=key(kind, value), window_start=_window(now, window_s), hits=1)
+    statement = insert(rate_limits).values([{"key": key, "window_start": window, "hits": 1} for key in limits])
     statement = statement.on_conflict_do_update(
         index_elements=[rate_limits.c.key, rate_limits.c.window_start],
-        set_={"hits": rate_limits.c.hits + 1}).returning(rate_limits.c.hits)
+        set_={"hits": rate_limits.c.hits + 1}).returning(rate_limits.c.key, rate_limits.c.hits)
     with engine.begin() as tx:
-        hits = tx.execute(statement).scalar_one()
-    return hits <= limit
+        hits = dict(tx.execute(statement).all())
+    return all(hits[key] <= limit for key, limit in limits.items())
 
 
 def sweep(engine: sa.Engine, *, older_than_s: int = 86400) -> None:

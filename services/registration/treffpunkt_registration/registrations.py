@@ -66,7 +66,8 @@ def authority_key(name: str) -> str:
 
 
 def _manage_links(tx, settings, registration_id: str, meeting: dict) -> dict:
-    expires = as_utc(meeting["ends_at"]) + timedelta(days=settings.retention_days)
+    # Valid until the meeting's personal data is erased (from now, for a meeting already over: the demo's).
+    expires = max(as_utc(meeting["ends_at"]), utcnow()) + timedelta(days=settings.retention_days)
     token = links.new_link(tx, registration_id, links.MANAGE, expires)
     base = settings.public_base_url
     return {"manage_url": links.manage_url(base, token), "calendar_url": links.calendar_url(base, token),
@@ -263,6 +264,22 @@ def cancel_locked(tx: sa.Connection, settings, registration_id: str, *, by: str 
                  correlation_id=correlation_id)
     fill_free_places(tx, settings, row.meeting_id, correlation_id=correlation_id)
     return state
+
+
+def cancel_all_for_cancelled_meeting(tx: sa.Connection, meeting_id: str) -> int:
+    """The meeting was cancelled: every active registration is cancelled (``cancelled_by`` says why), in the
+    caller's transaction, so each participant gets the cancellation mail exactly once."""
+    lock_meeting(tx, meeting_id)
+    active = tx.execute(sa.select(registrations).where(
+        registrations.c.meeting_id == meeting_id,
+        registrations.c.status.in_(("pending", "confirmed", "waitlisted")))).all()
+    for row in active:
+        _release(tx, row)
+        _bump(tx, row.id, status="cancelled", has_place=False, cancelled_at=utcnow(),
+              cancelled_by="meeting_cancelled", confirm_by=None)
+        links.revoke(tx, row.id, links.CONFIRM)
+        emit(tx, REGISTRATION_CANCELLED, row.id, previous_status=row.status)
+    return len(active)
 
 
 def move_to_waitlist(engine: sa.Engine, settings, registration_id: str, *,

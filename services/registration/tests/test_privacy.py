@@ -88,7 +88,7 @@ def test_a_participant_downloads_everything_held_about_their_registration_throug
     assert "submission_key" not in r.text and "email_key" not in r.text
 
 
-@pytest.mark.parametrize("token", ["nope", "x" * 500, "%00", uuid.uuid4().hex])
+@pytest.mark.parametrize("token", ["nope", "x" * 500, "%00", "0" * 32])
 def test_the_export_with_a_wrong_link_is_a_404_never_a_500(client, engine, token):
     assert client.get(f"/anmeldung/{token}/daten.json").status_code == 404
     assert client.get(f"/anmeldung/{token}/loeschen").status_code == 404

@@ -48,6 +48,9 @@ PUBLIC = {
                      # (refusal of wrong, expired and revoked tokens: services/registration/tests/test_journey.py)
                      "personal.confirm", "personal.manage", "personal.change", "personal.cancel_form",
                      "personal.cancel", "personal.calendar", "personal.renew",
+                     # data protection: export and erasure (services/registration/tests/test_privacy.py), and
+                     # the page saying the data is erased (it shows nothing of anybody)
+                     "personal.data_export", "personal.erase_form", "personal.erase", "personal.erased",
                      "registration_api.confirm", "registration_api.registration_show",
                      "registration_api.registration_change", "registration_api.registration_cancel"},
     "notify": {"health.healthz", "health.readyz", "static"},

@@ -61,7 +61,10 @@ def build(var: Path, port: int):
               "SIGN_IN_URL": f"{base}/agenda/anmelden"}
     agenda = agenda_config.Settings.from_env({**common, "DATABASE_URL": f"sqlite:///{var}/agenda.db",
                                               "PUBLIC_BASE_URL": f"{base}/agenda"})
-    registration = registration_config.Settings.from_env({**common, "DATABASE_URL": f"sqlite:///{var}/registration.db",
+    # The demo meeting from the seed texts took place in 2016: with the usual retention its registrations
+    # would be erased at once, so the demo keeps personal data for 100 years (a real meeting never does).
+    registration = registration_config.Settings.from_env({**common, "RETENTION_DAYS": "36500",
+                                                          "DATABASE_URL": f"sqlite:///{var}/registration.db",
                                                           "PUBLIC_BASE_URL": base, "NOTIFY_BASE_URL": f"{base}/notify"})
     notify = notify_config.Settings.from_env({**common, "DATABASE_URL": f"sqlite:///{var}/notify.db",
                                               "PUBLIC_BASE_URL": f"{base}/notify", "REGISTRATION_BASE_URL": base,

@@ -34,6 +34,7 @@ from werkzeug.exceptions import BadRequest
 
 from . import cookies
 from .auth import SAFE_METHODS, request_auth
+from .http import loggable_path
 from .logs import log_event
 
 CSRF_COOKIE = "treffpunkt_csrf"
@@ -116,7 +117,7 @@ def _check():
     browser_secret = _browser_secret_sent()
     given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
     if browser_secret is None or not hmac.compare_digest(given.encode(), _token_for(browser_secret).encode()):
-        log_event(log, "csrf_refused", method=request.method, path=request.path,
+        log_event(log, "csrf_refused", method=request.method, path=loggable_path(),
                   correlation_id=g.get("correlation_id"), had_cookie=browser_secret is not None,
                   had_token=bool(given))
         raise BadRequest(REFUSED)

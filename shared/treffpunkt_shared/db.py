@@ -9,11 +9,14 @@ from sqlalchemy.engine import make_url
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> sa.Engine:
+    """An engine whose errors never show the statement's parameters (``hide_parameters``): the consumers,
+    relays and jobs log ``repr(exc)``, and parameters are names and email addresses."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  hide_parameters=True)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -26,7 +29,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> sa.Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2,
-                            pool_timeout=10, connect_args={"connect_timeout": 5})
+                            pool_timeout=10, connect_args={"connect_timeout": 5}, hide_parameters=True)
 
 
 def ensure_database(url: str) -> None:

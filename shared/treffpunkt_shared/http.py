@@ -52,6 +52,13 @@ def load(schema: Schema, data: dict) -> dict:
         raise InvalidInput(exc.messages) from None
 
 
+def loggable_path() -> str:
+    """The request's route for a log line (``/anmeldung/<token>``): a path can hold a personal link's token,
+    and nothing secret goes into logs. Paths no route matches are logged as they are."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else request.path
+
+
 def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] | None = None) -> None:
     """Error handlers, body limit, correlation ids, request logs and security headers."""
     # Flask ships MAX_CONTENT_LENGTH=None, so setdefault would leave bodies unlimited.
@@ -73,7 +80,7 @@ def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] |
             "Content-Security-Policy",
             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
         if request.path not in ("/healthz", "/readyz"):
-            log_event(log, "http_request", service=service, method=request.method, path=request.path,
+            log_event(log, "http_request", service=service, method=request.method, path=loggable_path(),
                       status=response.status_code, correlation_id=g.get("correlation_id"),
                       ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2))
         return response

@@ -1,15 +1,25 @@
 """Structured logs: one JSON object per line, one line per event.
 
-Personal data (names, email addresses) never goes into a log line: log ids.
+Personal data (names, email addresses) never goes into a log line: log ids. As a second line of defence
+the formatter masks anything shaped like an email address (an SMTP server's answer often quotes the
+recipient); names cannot be recognised, so code must not log them.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import datetime, timezone
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# local@domain.tld; "guest@127.0.0.1" in a broker URL has no top-level domain and stays.
+_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+EMAIL_MASK = "<E-Mail>"
+
+
+def mask_emails(text: str) -> str:
+    return _EMAIL.sub(EMAIL_MASK, text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,7 +33,7 @@ class JsonFormatter(logging.Formatter):
         line.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info).splitlines()[-1]
-        return json.dumps(line, default=str, ensure_ascii=False)
+        return mask_emails(json.dumps(line, default=str, ensure_ascii=False))
 
 
 def configure_logging(level: str = "INFO") -> None:

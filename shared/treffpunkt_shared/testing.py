@@ -261,3 +261,49 @@ def registration_payload(**overrides):
     }
     payload.update(overrides)
     return payload
+
+
+# ------------------------------------------------------------------ finding personal data (erasure tests)
+
+_SEARCHABLE_TYPES = ("text", "character varying", "character", "bytea", "json", "jsonb")
+
+
+def _readable_views(value) -> list[str]:
+    """The ways a stored value can be read: as it is, and, for a stored email, its decoded headers and
+    parts (quoted-printable or base64 would hide a name from a plain search)."""
+    if value is None:
+        return []
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, (dict, list)):
+        return [json.dumps(value, ensure_ascii=False)]
+    if isinstance(value, bytes):
+        views = [value.decode("utf-8", errors="replace")]
+        if b"MIME-Version" in value or b"Content-Type:" in value:
+            message = BytesParser(policy=policy.default).parsebytes(value)
+            decoded = [f"{k}: {v}" for k, v in message.items()]
+            for part in message.walk():
+                if not part.is_multipart():
+                    payload = part.get_payload(decode=True) or b""
+                    decoded.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+            views.append("\n".join(decoded))
+        return views
+    return [str(value)]
+
+
+def database_hits(engine, needle: str) -> list[str]:
+    """Every ``table.column`` of a PostgreSQL database (all text, bytea and json columns, found through
+    information_schema) whose value contains ``needle``, case-insensitively; one entry per row found."""
+    import sqlalchemy as sa
+    needle = needle.lower()
+    hits = []
+    with engine.connect() as conn:
+        columns = conn.execute(sa.text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN :types ORDER BY table_name, column_name")
+            .bindparams(sa.bindparam("types", expanding=True)), {"types": list(_SEARCHABLE_TYPES)}).all()
+        for table, column in columns:
+            for (value,) in conn.execute(sa.text(f'SELECT "{column}" FROM "{table}"')):
+                if any(needle in view.lower() for view in _readable_views(value)):
+                    hits.append(f"{table}.{column}")
+    return hits

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from treffpunkt_shared.auth import ROLES
 
 from .accounts import password_problem
+from .schemas import InputSchema
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 REQUIRED = {"required": "Pflichtfeld.", "null": "Pflichtfeld.", "invalid": "Bitte einen Text eingeben."}
@@ -34,7 +35,7 @@ def _role_field(**kwargs) -> fields.String:
     return fields.String(validate=validate.OneOf(ROLES, error="Unbekannte Rolle."), error_messages=REQUIRED, **kwargs)
 
 
-class _German(Schema):
+class _German(InputSchema):
     error_messages = {"unknown": "Unbekanntes Feld.", "type": "Erwartet wird ein JSON-Objekt."}
 
 

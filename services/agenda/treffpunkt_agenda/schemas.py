@@ -11,6 +11,30 @@ from treffpunkt_shared.timeutil import aware
 
 REQUIRED = {"required": "Pflichtfeld. / Required."}
 TEXT_MAX = 300
+NUL_MESSAGE = "Das Zeichen NUL ist nicht erlaubt. / The NUL character is not allowed."
+
+
+def _nul_fields(data, path=()):
+    """Where in the loaded data a string holds NUL (PostgreSQL cannot store it: a DataError, a 500)."""
+    if isinstance(data, str):
+        return [path] if "\x00" in data else []
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _nul_fields(v, path + (k,))]
+    if isinstance(data, (list, tuple)):
+        return [p for i, v in enumerate(data) for p in _nul_fields(v, path + (i,))]
+    return []
+
+
+class InputSchema(Schema):
+    """Base of every schema the API and the pages load: no text may carry a NUL character."""
+
+    # Also when other fields failed: every NUL gets its message in the same answer.
+    @validates_schema(skip_on_field_errors=False)
+    def _no_nul(self, data, **kwargs):
+        # Own texts and lists of texts only: nested schemas report their own fields.
+        found = [p for p in _nul_fields(data) if len(p) == 1 or (len(p) == 2 and isinstance(p[1], int))]
+        if found:
+            raise ValidationError({str(p[0]): [NUL_MESSAGE] for p in found})
 
 
 def _zone(value: str) -> None:
@@ -28,13 +52,13 @@ def _valid_zone(name: str) -> str:
         return "Europe/Berlin"
 
 
-class VenueInput(Schema):
+class VenueInput(InputSchema):
     name = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=200))
     address = fields.String(load_default="", validate=validate.Length(max=300))
     room = fields.String(load_default="", validate=validate.Length(max=200))
 
 
-class DayInput(Schema):
+class DayInput(InputSchema):
     date = fields.Date(required=True, error_messages=REQUIRED)
     starts = fields.Time(required=True, error_messages=REQUIRED)
     ends = fields.Time(required=True, error_messages=REQUIRED)
@@ -45,13 +69,13 @@ class DayInput(Schema):
             raise ValidationError("Das Ende muss nach dem Beginn liegen. / The end must be after the start.", "ends")
 
 
-class RoomInput(Schema):
+class RoomInput(InputSchema):
     room_id = fields.String(load_default=None, allow_none=True)
     name = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=200))
     capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=100000))
 
 
-class MeetingInput(Schema):
+class MeetingInput(InputSchema):
     """A meeting as the organiser enters it. Either ``days`` or ``starts_at``/``ends_at`` (one span)."""
 
     title = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=TEXT_MAX))
@@ -118,18 +142,18 @@ class MeetingInput(Schema):
         return data
 
 
-class StatusInput(Schema):
+class StatusInput(InputSchema):
     status = fields.String(required=True, error_messages=REQUIRED,
                            validate=validate.OneOf(["published", "closed", "archived", "cancelled"]))
 
 
-class PersonInput(Schema):
+class PersonInput(InputSchema):
     name = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=200))
     function = fields.String(load_default="", validate=validate.Length(max=200))
     authority = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
 
-class AgendaItemInput(Schema):
+class AgendaItemInput(InputSchema):
     kind = fields.String(required=True, error_messages=REQUIRED, validate=validate.OneOf(
         AGENDA_ITEM_KINDS, error="Unbekannte Art. / Unknown kind. Erlaubt / allowed: {choices}"))
     title = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=TEXT_MAX))
@@ -159,7 +183,7 @@ class AgendaItemInput(Schema):
                                       "guiding_questions")
 
 
-class ResultInput(Schema):
+class ResultInput(InputSchema):
     result = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=50000))
 
 
@@ -262,5 +286,5 @@ class ItemWithProblemsOutput(AgendaItemOutput):
     problems = fields.List(fields.Nested(ProblemOutput))
 
 
-class DocumentUploadInput(Schema):
+class DocumentUploadInput(InputSchema):
     kind = fields.String(load_default="slides", validate=validate.OneOf(["slides", "minutes", "other"]))

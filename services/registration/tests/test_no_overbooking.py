@@ -1,5 +1,5 @@
 """No overbooking, ever: 300 concurrent registrations for 100 places, with rounds and an authority quota
-smaller still, on PostgreSQL. Run several times (``OVERBOOKING_RUNS``, default 3) because a race shows only
+smaller still, on PostgreSQL. Run several times (``OVERBOOKING_RUNS``, default 2) because a race shows only
 sometimes."""
 import os
 import random
@@ -20,7 +20,7 @@ AUTHORITIES = [f"Ausländerbehörde {city}" for city in (
     "Frankfurt am Main", "Bad Homburg")]
 QUOTA, CAPACITY, PEOPLE = 9, 100, 300
 ROUND_CAPACITY = {"r1": 30, "r2": 40}
-RUNS = int(os.environ.get("OVERBOOKING_RUNS", "3"))
+RUNS = int(os.environ.get("OVERBOOKING_RUNS", "2"))
 
 
 @pytest.mark.parametrize("run", range(RUNS))

@@ -1,18 +1,21 @@
 """The participants' JSON API: open meetings, registering, and the personal link's actions."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import Conflict, NotFound, ServiceUnavailable, TooManyRequests
 
+from treffpunkt_shared.auth import require_meeting
 from treffpunkt_shared.contracts import schema_instance
 from treffpunkt_shared.http import InvalidInput, json_body
 
-from . import links
+from . import links, privacy
 from . import registrations as journey
 from .agenda_model import meeting_rounds
 from .catalog import catalog
 from .meetings import get_meeting, open_meetings
+from .models import registrations
 from .pages import BUSY, ROUND_FULL, TOO_MANY, within_rate_limits
 from .registration_events import registration_state
 from .schemas import NeedsInput, RegistrationInput, germanise
@@ -171,3 +174,44 @@ def registration_cancel(token):
     except journey.Busy:
         raise ServiceUnavailable(catalog.gettext(BUSY, lang)) from None
     return jsonify(_registration_json(state))
+
+
+# ------------------------------------------------------------------ organisers: a participant's data
+
+def _meeting_registration(meeting_id, registration_id) -> str:
+    """The registration if it belongs to the meeting (the organiser's right is checked before, by meeting)."""
+    with _deps()["engine"].connect() as conn:
+        found = conn.execute(sa.select(registrations.c.id).where(
+            registrations.c.id == str(registration_id), registrations.c.meeting_id == str(meeting_id))).scalar()
+    if found is None:
+        raise NotFound(catalog.gettext("Diese Anmeldung gibt es bei diesem Treffen nicht.", api_language()))
+    return found
+
+
+@bp.get("/meetings/<uuid:meeting_id>/registrations/<uuid:registration_id>/data")
+def registration_data(meeting_id, registration_id):
+    """Art. 15: everything held about one registration, for the organisers of its meeting."""
+    require_meeting(meeting_id)
+    registration_id = _meeting_registration(meeting_id, registration_id)
+    with _deps()["engine"].connect() as conn:
+        data = privacy.export(conn, registration_id)
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/meetings/<uuid:meeting_id>/registrations/<uuid:registration_id>/erasure")
+def registration_erasure(meeting_id, registration_id):
+    """Art. 17, on the participant's request to the organisers: cancel if active, then erase."""
+    require_meeting(meeting_id)
+    lang = api_language()
+    registration_id = _meeting_registration(meeting_id, registration_id)
+    deps = _deps()
+    try:
+        done = privacy.erase(deps["engine"], deps["settings"], registration_id, reason=privacy.REQUEST,
+                             by="organiser", correlation_id=g.correlation_id)
+    except privacy.AlreadyErased:
+        raise Conflict(catalog.gettext("Die Daten dieser Anmeldung sind bereits gelöscht.", lang)) from None
+    except journey.Busy:
+        raise ServiceUnavailable(catalog.gettext(BUSY, lang)) from None
+    return jsonify(registration_id=registration_id, erased_at=done["erased_at"].isoformat())

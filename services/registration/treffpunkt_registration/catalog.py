@@ -103,7 +103,6 @@ catalog = Catalog({
     "Zeit": "Time",
     "Zu viele Anmeldeversuche in kurzer Zeit. Bitte versuchen Sie es in einigen Minuten noch einmal.":
         "Too many registration attempts in a short time. Please try again in a few minutes.",
-    "Zurück zu Ihrer Anmeldung": "Back to your registration",
     "ausgebucht": "fully booked",
     "Änderungen speichern": "Save changes",
     "Bitte höchstens 40 Zeichen eingeben.": "Please enter at most 40 characters.",
@@ -152,6 +151,25 @@ catalog = Catalog({
     "freie Plätze": "places left",
     "freier Platz": "place left",
     "Warteliste": "waiting list",
+    # data protection (privacy.py, erase.html, erased.html, manage.html, the organisers' API)
+    "Ihre Daten": "Your data",
+    "Alle gespeicherten Daten herunterladen (JSON)": "Download all data stored (JSON)",
+    "Meine Daten löschen …": "Erase my data …",
+    "Ihre Daten löschen": "Erase your data",
+    "Wir löschen Ihren Namen, Ihre E-Mail-Adresse, Telefonnummer, Funktion, Angaben zu Verpflegung und Barrierefreiheit, Ihre Rundenwahl und Anwesenheit sowie Ihre persönlichen Links. Auch der Versanddienst löscht seine Kopien Ihrer E-Mails.":
+        "We erase your name, email address, phone number, function, dietary and accessibility needs, your choice of rounds, your attendance and your personal links. The mail service erases its copies of your emails too.",
+    "Ihre Anmeldung wird dabei storniert; Ihr Platz geht an die nächste Person auf der Warteliste.":
+        "Your registration is cancelled with it; your place goes to the next person on the waiting list.",
+    "Erhalten bleibt nur ohne Namen, dass sich jemand Ihrer Behörde angemeldet hat (für die Statistik des Treffens). Die Löschung kann nicht rückgängig gemacht werden; dieser Link funktioniert danach nicht mehr. Sie erhalten keine E-Mail mehr zu dieser Anmeldung.":
+        "All that remains, without a name, is that someone from your authority registered (for the meeting's figures). Erasure cannot be undone; this link stops working. You will receive no further email about this registration.",
+    "Vorher Ihre Daten herunterladen (JSON)": "Download your data first (JSON)",
+    "Ja, meine Daten endgültig löschen": "Yes, erase my data for good",
+    "Zurück zu Ihrer Anmeldung": "Back to your registration",
+    "Ihre Daten sind gelöscht": "Your data has been erased",
+    "Ihre persönlichen Daten zu dieser Anmeldung wurden gelöscht. Ihr persönlicher Link funktioniert nicht mehr.":
+        "Your personal data for this registration has been erased. Your personal link no longer works.",
+    "Die Daten dieser Anmeldung sind bereits gelöscht.": "The data of this registration has already been erased.",
+    "Diese Anmeldung gibt es bei diesem Treffen nicht.": "There is no such registration for this meeting.",
     # ---- the organisers' side (organiser_pages, organiser_api, exports, attendance, templates/organiser)
     "Bereiche dieses Treffens": "Sections of this meeting",
     "Alle Treffen": "All meetings",

@@ -2,7 +2,8 @@
 waiting list), erase personal data past its retention time, sweep old rate-limit counters.
 
 Each job is safe to run in several workers at once: every registration is changed under its meeting's lock
-and re-checked there, so two workers expiring the same registration change it once.
+and re-checked there, so two workers expiring the same registration change it once, and two workers erasing a meeting's
+personal data erase each registration once (see :mod:`.privacy`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from treffpunkt_shared.logs import log_event
 
 from . import rate_limit
+from .privacy import erase_past_retention
 from .registrations import expire_overdue
 
 log = logging.getLogger("treffpunkt.registration.housekeeping")
@@ -53,4 +55,4 @@ def _sweep(engine, settings) -> int:
 
 
 def default_jobs() -> dict:
-    return {"expire": expire_overdue, "rate_limits": _sweep}
+    return {"expire": expire_overdue, "retention": erase_past_retention, "rate_limits": _sweep}

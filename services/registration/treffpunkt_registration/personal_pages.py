@@ -3,9 +3,11 @@ iCalendar, renew the link. Whoever has the link may do these things, so the toke
 and the pages send no referrer (set for every response in treffpunkt_shared.http)."""
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 
-from . import links
+from . import links, privacy
 from . import registrations as journey
 from .agenda_model import meeting_rounds, rounds_by_slot
 from .calendar_file import registration_calendar
@@ -136,6 +138,44 @@ def renew(token):
         abort(409, catalog.gettext(exc.message, g.lang))
     # The old link no longer works; the new one is only in the email.
     return render_template("link_renewed.html"), 200
+
+
+@bp.get("/anmeldung/<token>/daten.json")
+def data_export(token):
+    registration_id = _registration_for(token, links.MANAGE)
+    with _deps()["engine"].connect() as conn:
+        data = privacy.export(conn, registration_id)
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="treffpunkt-anmeldung.json"'})
+
+
+@bp.get("/anmeldung/<token>/loeschen")
+def erase_form(token):
+    state = _state(_registration_for(token, links.MANAGE))
+    return render_template("erase.html", token=token, state=state)
+
+
+@bp.post("/anmeldung/<token>/loeschen")
+def erase(token):
+    registration_id = _registration_for(token, links.MANAGE)
+    if request.form.get("confirm") != "yes":
+        # Only the confirmation page's button erases (not a bare POST to this address).
+        return redirect(url_for(".erase_form", token=token, lang=g.lang), 303)
+    deps = _deps()
+    try:
+        privacy.erase(deps["engine"], deps["settings"], registration_id, reason=privacy.REQUEST, by="participant",
+                      correlation_id=g.correlation_id)
+    except (privacy.AlreadyErased, journey.NotPossible):
+        pass  # erased by a click a moment ago: the link is gone now, the page below says it is done
+    except journey.Busy:
+        abort(503, catalog.gettext(BUSY, g.lang))
+    # The personal link no longer exists: the result is a page of its own that needs none.
+    return redirect(url_for(".erased", lang=g.lang), 303)
+
+
+@bp.get("/daten-geloescht")
+def erased():
+    return render_template("erased.html")
 
 
 @bp.after_request

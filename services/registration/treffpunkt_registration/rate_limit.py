@@ -20,6 +20,11 @@ def _key(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.sha256(value.encode('utf-8')).hexdigest()[:40]}"
 
 
+def key(kind: str, value: str) -> str:
+    """The row key counting (kind, value); the erasure deletes an email's counters by it."""
+    return _key(kind, value)
+
+
 def _window(now: datetime, window_s: int) -> datetime:
     epoch = int(now.timestamp()) // window_s * window_s
     return datetime.fromtimestamp(epoch, timezone.utc)

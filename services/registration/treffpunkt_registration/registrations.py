@@ -179,6 +179,10 @@ def _locked_registration(tx, registration_id: str):
     return meeting, row
 
 
+# For the other modules that change a registration in their own transaction (:mod:`.privacy`).
+locked_registration = _locked_registration
+
+
 def confirm(engine: sa.Engine, settings, registration_id: str, *, correlation_id: str | None = None) -> dict:
     """The double opt-in (or an organiser's confirmation): pending → confirmed (with a place) or waitlisted.
     Returns the state with ``manage_token`` (None when it was confirmed before: nothing changes then)."""
@@ -241,17 +245,25 @@ def cancel(engine: sa.Engine, settings, registration_id: str, *, by: str = "part
            correlation_id: str | None = None) -> dict:
     """Cancel; the freed place goes to the first in line, in the same transaction."""
     with engine.begin() as tx:
-        meeting, row = _locked_registration(tx, registration_id)
-        if row.status not in ("pending", "confirmed", "waitlisted"):
-            raise NotPossible("Diese Anmeldung ist bereits storniert.")
-        _release(tx, row)
-        _bump(tx, registration_id, status="cancelled", has_place=False, cancelled_at=utcnow(), cancelled_by=by,
-              confirm_by=None)
-        links.revoke(tx, registration_id, links.CONFIRM)
-        state = emit(tx, REGISTRATION_CANCELLED, registration_id, previous_status=row.status,
-                     correlation_id=correlation_id)
-        fill_free_places(tx, settings, row.meeting_id, correlation_id=correlation_id)
-        return state
+        _locked_registration(tx, registration_id)
+        return cancel_locked(tx, settings, registration_id, by=by, correlation_id=correlation_id)
+
+
+def cancel_locked(tx: sa.Connection, settings, registration_id: str, *, by: str = "participant",
+                  correlation_id: str | None = None) -> dict:
+    """:func:`cancel` inside the caller's transaction, which already holds the meeting's lock (the erasure
+    cancels and erases in one transaction, see :mod:`.privacy`)."""
+    row = tx.execute(sa.select(registrations).where(registrations.c.id == registration_id)).first()
+    if row is None or row.status not in ("pending", "confirmed", "waitlisted"):
+        raise NotPossible("Diese Anmeldung ist bereits storniert.")
+    _release(tx, row)
+    _bump(tx, registration_id, status="cancelled", has_place=False, cancelled_at=utcnow(), cancelled_by=by,
+          confirm_by=None)
+    links.revoke(tx, registration_id, links.CONFIRM)
+    state = emit(tx, REGISTRATION_CANCELLED, registration_id, previous_status=row.status,
+                 correlation_id=correlation_id)
+    fill_free_places(tx, settings, row.meeting_id, correlation_id=correlation_id)
+    return state
 
 
 def cancel_all_for_cancelled_meeting(tx: sa.Connection, meeting_id: str) -> int:

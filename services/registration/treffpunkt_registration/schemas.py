@@ -35,7 +35,8 @@ def _phone(value: str) -> None:
 
 
 def _round_ids() -> fields.List:
-    return fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+    return fields.List(fields.String(validate=[validate.Length(min=1, max=64), _no_control_characters]),
+                       load_default=list,
                        error_messages={"invalid": "Bitte wählen Sie die Runden aus der Liste."})
 
 

@@ -97,6 +97,10 @@ def test_a_broadcast_needs_its_audience_and_text_and_an_assigned_organiser(clien
     r = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings),
                     json={"audience": "round", "subject": "Hinweis", "body": "x"})
     assert r.status_code == 422 and "audience_value" in r.json["errors"]
+    # NUL cannot be stored in PostgreSQL text: a 422 at the field, not a 500.
+    r = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings),
+                    json={"audience": "meeting", "subject": "Hin\x00weis", "body": "Text\x00"})
+    assert r.status_code == 422 and set(r.json["errors"]) == {"subject", "body"}
     other = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings, meetings=()),
                         json={"audience": "meeting", "subject": "x", "body": "x"})
     assert other.status_code == 403

@@ -27,6 +27,8 @@ SUBJECT_TOO_LONG = "Bitte höchstens 200 Zeichen eingeben."
 BODY_MISSING = "Bitte geben Sie einen Text ein."
 BODY_TOO_LONG = "Bitte höchstens 20.000 Zeichen eingeben."
 VALUE_TOO_LONG = "Bitte höchstens 300 Zeichen eingeben."
+# PostgreSQL cannot store NUL in text: unchecked it was a DataError and a 500.
+NUL_NOT_ALLOWED = "Das Zeichen NUL ist nicht erlaubt."
 
 
 class BroadcastInput(Schema):
@@ -49,6 +51,9 @@ class BroadcastInput(Schema):
         for name, message in (("subject", SUBJECT_MISSING), ("body", BODY_MISSING)):
             if name in data and not (data[name] or "").strip():  # absent: the field's own error says so
                 errors[name] = [message]
+        for name in ("audience_value", "subject", "body"):
+            if "\x00" in (data.get(name) or ""):
+                errors[name] = [NUL_NOT_ALLOWED]
         if errors:
             raise ValidationError(errors)
 

@@ -42,6 +42,7 @@ catalog = Catalog({
     broadcast_drafts.AUDIENCE_MISSING: "Please choose whom the message is for.",
     broadcast_drafts.VALUE_MISSING: "Please name the round or authority.",
     broadcast_drafts.SUBJECT_MISSING: "Please enter a subject.",
+    broadcast_drafts.NUL_NOT_ALLOWED: "The NUL character is not allowed.",
     broadcast_drafts.SUBJECT_TOO_LONG: "Please enter at most 200 characters.",
     broadcast_drafts.BODY_MISSING: "Please enter a text.",
     broadcast_drafts.BODY_TOO_LONG: "Please enter at most 20,000 characters.",
@@ -155,7 +156,7 @@ catalog = Catalog({
 # Texts the code hands to the pages (checked for an English version by the tests beside the templates' own).
 CODE_TEXTS = (MEETING_UNKNOWN, BROADCAST_UNKNOWN, ROUND_UNKNOWN, AUTHORITY_UNKNOWN, broadcast_drafts.AUDIENCE_MISSING,
               broadcast_drafts.VALUE_MISSING, broadcast_drafts.SUBJECT_MISSING, broadcast_drafts.SUBJECT_TOO_LONG,
-              broadcast_drafts.BODY_MISSING, broadcast_drafts.BODY_TOO_LONG, broadcast_drafts.VALUE_TOO_LONG,
+              broadcast_drafts.BODY_MISSING, broadcast_drafts.BODY_TOO_LONG, broadcast_drafts.VALUE_TOO_LONG, broadcast_drafts.NUL_NOT_ALLOWED,
               "Treffen", "Teilnehmende der Runde", "Teilnehmende der Behörde", "Warteliste",
               "Alle Teilnehmenden des Treffens", *MAIL_STATUS.values(), *BROADCAST_STATUS.values(),
               *KIND_LABELS.values())

@@ -29,8 +29,11 @@ def chosen_rounds(conn: sa.Connection, registration_id: str) -> list[dict]:
              "status": r.status} for r in rows]
 
 
-def registration_state(conn: sa.Connection, registration_id: str) -> dict | None:
-    """The registration with its meeting, waiting-list position and rounds, as the pages and events need it."""
+def registration_state(conn: sa.Connection, registration_id: str, *, meeting=None,
+                       with_rounds: bool = True) -> dict | None:
+    """The registration with its meeting, waiting-list position and rounds, as the pages and events need it.
+    A caller that has just read the meeting row under its lock passes it (``meeting``), and one that knows
+    there are no rounds says so (``with_rounds=False``): two queries fewer on the registration path."""
     row = conn.execute(sa.select(registrations).where(registrations.c.id == registration_id)).first()
     if row is None:
         return None
@@ -38,18 +41,20 @@ def registration_state(conn: sa.Connection, registration_id: str) -> dict | None
     for key in ("created_at", "confirm_by", "confirmed_at", "cancelled_at", "privacy_consent_at",
                 "photo_consent_at", "erased_at"):
         state[key] = as_utc(state[key])
-    state["meeting"] = meeting_as_dict(conn.execute(sa.select(meetings).where(
-        meetings.c.id == row.meeting_id)).first())
+    state["meeting"] = meeting_as_dict(meeting if meeting is not None else conn.execute(
+        sa.select(meetings).where(meetings.c.id == row.meeting_id)).first())
     state["waitlist_position"] = (waitlist_position(conn, row.meeting_id, row.waitlist_ticket)
                                   if not row.has_place and row.status in ("pending", "waitlisted") else None)
-    state["rounds"] = chosen_rounds(conn, registration_id)
+    state["rounds"] = chosen_rounds(conn, registration_id) if with_rounds else []
     return state
 
 
 def emit(tx: sa.Connection, contract: Contract, registration_id: str, *, links: dict | None = None,
-         previous_status: str | None = None, correlation_id: str | None = None) -> dict:
-    """Write ``contract``'s event for the registration's current state; returns that state."""
-    state = registration_state(tx, registration_id)
+         previous_status: str | None = None, correlation_id: str | None = None, meeting=None,
+         with_rounds: bool = True) -> dict:
+    """Write ``contract``'s event for the registration's current state; returns that state (``meeting`` and
+    ``with_rounds`` as in :func:`registration_state`)."""
+    state = registration_state(tx, registration_id, meeting=meeting, with_rounds=with_rounds)
     payload = {
         "registration_id": registration_id, "sequence": state["sequence"], "status": state["status"],
         "waitlist_position": state["waitlist_position"], "meeting": snapshot(state["meeting"]),

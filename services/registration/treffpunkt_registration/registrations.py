@@ -139,10 +139,13 @@ def register(engine: sa.Engine, settings, meeting_id: str, data: dict, *, submis
             _set_wishes(tx, meeting_id, registration_id, chosen)
             if gets_place:
                 take_place(tx, meeting_id, authority)
-                hold_rounds(tx, meeting_id, registration_id, strict=True)
+                if chosen:
+                    hold_rounds(tx, meeting_id, registration_id, strict=True)
             token = links.new_link(tx, registration_id, links.CONFIRM, confirm_by)
+            # The meeting row read under the lock: what the event carries of it (no counters) is current.
             return emit(tx, REGISTRATION_RECEIVED, registration_id, correlation_id=correlation_id,
-                        links={"confirm_url": links.confirm_url(settings.public_base_url, token)})
+                        links={"confirm_url": links.confirm_url(settings.public_base_url, token)},
+                        meeting=meeting, with_rounds=bool(chosen))
     except sa.exc.IntegrityError as exc:
         text = str(exc.orig)
         if "submission_key" in text and submission_key:

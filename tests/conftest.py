@@ -12,6 +12,19 @@ from embedded_server import embedded_server  # noqa: E402
 
 
 @pytest.fixture(scope="module")
+def smtp():
+    """A real SMTP server (aiosmtpd) shared by a module's tests: (handler, port)."""
+    from aiosmtpd.controller import Controller
+    from treffpunkt_shared.testing import RecordingHandler, free_port
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
 def server():
     with embedded_server() as running:
         yield running

@@ -119,3 +119,17 @@ def wait_for_captured(var: Path, recipient: str, subject_part: str, timeout: flo
             return matching[-1]
         time.sleep(0.1)
     raise AssertionError(f"no mail to {recipient} with {subject_part!r} in the subject; got {subjects}")
+
+
+def register_confirmed(server, first: str, last: str, organisation: str) -> str:
+    """Register through the embedded server's API and confirm as its organiser (``server.token``); the id."""
+    r = requests.post(f"{server.base_url}/api/meetings/{server.meeting_id}/registrations", timeout=10, json={
+        "first_name": first, "last_name": last, "email": f"{last.lower()}.{uuid.uuid4().hex[:8]}@example.org",
+        "organisation": organisation, "privacy_consent": True})
+    assert r.status_code == 201, r.text
+    registration_id = r.json()["id"]
+    confirmed = requests.post(f"{server.base_url}/api/organiser/meetings/{server.meeting_id}/registrations/"
+                              f"{registration_id}/actions", json={"action": "confirm"}, timeout=10,
+                              headers={"Authorization": f"Bearer {server.token}"})
+    assert confirmed.status_code == 200, confirmed.text
+    return registration_id

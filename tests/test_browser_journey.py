@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from treffpunkt_shared.testing import Broker, RecordingHandler, free_port, wait_until
+from treffpunkt_shared.testing import RecordingHandler, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
 from browser_support import new_page  # noqa: E402
-from localstack import LocalStack  # noqa: E402
+from stack_support import running_stack  # noqa: E402
 from participant_support import (ROUND_A, ROUND_B, create_meeting_with_rounds, link_in, parse_mail,  # noqa: E402
                                  text_of, wait_for_meeting_page)
 
@@ -35,43 +34,13 @@ PROMOTED = "Ein Platz ist frei geworden"
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    from aiosmtpd.controller import Controller
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(smtp, amqp_url, tmp_path_factory):
-    handler, port = smtp
-    tag = uuid.uuid4().hex[:8]
-    stack = LocalStack(namespace=f"t-journey-{tag}", database_prefix=f"t_journey_{tag}", amqp_url=amqp_url,
-                       smtp_host="127.0.0.1", smtp_port=port,
-                       ports={"agenda": free_port(), "registration": free_port(), "notify": free_port()},
+    with running_stack("journey", amqp_url=amqp_url, smtp_port=smtp[1],
                        log_dir=tmp_path_factory.mktemp("journey-logs"),
                        web_workers={"agenda": 1, "registration": 1, "notify": 1},
                        # Every request of the test comes from 127.0.0.1.
-                       extra_env={"*": {"RATE_LIMIT_PER_ADDRESS": "10000", "RETRY_DELAYS_MS": "500,1000,2000"}})
-    try:
-        stack.start()
-        stack.token = stack.admin_token()
+                       extra_env={"*": {"RATE_LIMIT_PER_ADDRESS": "10000", "RETRY_DELAYS_MS": "500,1000,2000"}}) as stack:
         yield stack
-    finally:
-        stack.stop()
-        stack.drop_databases()
-        from treffpunkt_shared.messaging.topology import Topology
-        broker = Broker(amqp_url)
-        try:
-            for q in Topology(stack.namespace).all_queues():
-                broker.channel.queue_delete(q.name)
-            broker.channel.exchange_delete(f"{stack.namespace}.events")
-            broker.channel.exchange_delete(f"{stack.namespace}.direct")
-        finally:
-            broker.close()
 
 
 def mails(handler: RecordingHandler, recipient: str, subject_part: str) -> list:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -14,23 +13,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
 from browser_support import assert_accessible  # noqa: E402
+from participant_support import register_confirmed  # noqa: E402
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
-
-
-def _register(server, first: str, last: str, organisation: str) -> str:
-    r = requests.post(f"{server.base_url}/api/meetings/{server.meeting_id}/registrations", timeout=10, json={
-        "first_name": first, "last_name": last, "email": f"{last.lower()}.{uuid.uuid4().hex[:8]}@example.org",
-        "organisation": organisation, "privacy_consent": True})
-    assert r.status_code == 201, r.text
-    registration_id = r.json()["id"]
-    confirmed = requests.post(f"{server.base_url}/api/organiser/meetings/{server.meeting_id}/registrations/"
-                              f"{registration_id}/actions", json={"action": "confirm"}, timeout=10,
-                              headers={"Authorization": f"Bearer {server.token}"})
-    assert confirmed.status_code == 200, confirmed.text
-    return registration_id
 
 
 def _notify_knows(server, organisation: str) -> None:
@@ -67,8 +54,8 @@ def _tab_to(page, selector: str, limit: int = 60) -> None:
 
 @pytest.fixture(scope="module")
 def participants(server):
-    _register(server, "Jürgen", "Weiß", "Ausländerbehörde Gießen")
-    _register(server, "Olga", "Schmidt", "Regierungspräsidium Kassel")
+    register_confirmed(server, "Jürgen", "Weiß", "Ausländerbehörde Gießen")
+    register_confirmed(server, "Olga", "Schmidt", "Regierungspräsidium Kassel")
     _notify_knows(server, "Regierungspräsidium Kassel")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,23 +11,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
 from browser_support import assert_accessible  # noqa: E402
+from participant_support import register_confirmed  # noqa: E402
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
-
-
-def _register(server, first: str, last: str, organisation: str) -> str:
-    r = requests.post(f"{server.base_url}/api/meetings/{server.meeting_id}/registrations", timeout=10, json={
-        "first_name": first, "last_name": last, "email": f"{last.lower()}.{uuid.uuid4().hex[:8]}@example.org",
-        "organisation": organisation, "privacy_consent": True})
-    assert r.status_code == 201, r.text
-    registration_id = r.json()["id"]
-    confirmed = requests.post(f"{server.base_url}/api/organiser/meetings/{server.meeting_id}/registrations/"
-                              f"{registration_id}/actions", json={"action": "confirm"}, timeout=10,
-                              headers={"Authorization": f"Bearer {server.token}"})
-    assert confirmed.status_code == 200, confirmed.text
-    return registration_id
 
 
 def _sign_in(server, page) -> None:
@@ -43,7 +30,7 @@ def _sign_in(server, page) -> None:
 
 def test_the_organisers_registration_pages_have_no_axe_violations_in_german_and_english(server, axe_page):
     page = axe_page
-    registration_id = _register(server, "Jürgen", "Weiß", "Ausländerbehörde Gießen")
+    registration_id = register_confirmed(server, "Jürgen", "Weiß", "Ausländerbehörde Gießen")
     _sign_in(server, page)
     base = f"{server.base_url}/organiser/meetings/{server.meeting_id}"
     days = requests.get(f"{server.base_url}/api/organiser/meetings", timeout=10,
@@ -67,7 +54,7 @@ def test_the_organisers_registration_pages_have_no_axe_violations_in_german_and_
 
 
 def test_a_participant_is_checked_in_by_keyboard(server, page):
-    _register(server, "Tastatur", "Nutzerin", "BAMF")
+    register_confirmed(server, "Tastatur", "Nutzerin", "BAMF")
     _sign_in(server, page)
     days = requests.get(f"{server.base_url}/api/organiser/meetings", timeout=10,
                         headers={"Authorization": f"Bearer {server.token}"}).json()["meetings"]

@@ -14,51 +14,22 @@ from pathlib import Path
 import pytest
 import requests
 
-from treffpunkt_shared.testing import Broker, RecordingHandler, free_port, wait_until
+from treffpunkt_shared.testing import Broker, wait_until
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
-from localstack import LocalStack  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
+from stack_support import running_stack  # noqa: E402
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    from aiosmtpd.controller import Controller
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(smtp, amqp_url, tmp_path_factory):
-    handler, port = smtp
-    tag = uuid.uuid4().hex[:8]
-    stack = LocalStack(namespace=f"t-stack-{tag}", database_prefix=f"t_stack_{tag}", amqp_url=amqp_url,
-                       smtp_host="127.0.0.1", smtp_port=port,
-                       ports={"agenda": free_port(), "registration": free_port(), "notify": free_port()},
-                       log_dir=tmp_path_factory.mktemp("stack-logs"),
+    with running_stack("stack", amqp_url=amqp_url, smtp_port=smtp[1], log_dir=tmp_path_factory.mktemp("stack-logs"),
                        web_workers={"agenda": 1, "registration": 2, "notify": 1},
                        extra_env={"*": {"RETRY_DELAYS_MS": "500,1000,2000", "MAIL_RETRY_DELAYS_S": "1,1,2,2,3"},
                                   # every test client here is 127.0.0.1: the per-address limit would stop them
-                                  "registration": {"RATE_LIMIT_PER_ADDRESS": "1000000"}})
-    try:
-        stack.start()
-        stack.token = stack.admin_token()  # an administrator's bearer token, from the agenda over HTTP
+                                  "registration": {"RATE_LIMIT_PER_ADDRESS": "1000000"}}) as stack:
         yield stack
-    finally:
-        stack.stop()
-        stack.drop_databases()
-        broker = Broker(amqp_url)
-        from treffpunkt_shared.messaging.topology import Topology
-        for q in Topology(stack.namespace).all_queues():
-            broker.channel.queue_delete(q.name)
-        broker.channel.exchange_delete(f"{stack.namespace}.events")
-        broker.channel.exchange_delete(f"{stack.namespace}.direct")
-        broker.close()
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def _finish(settings, kind: str, key: str, *, context: dict, recipient_email: st
     subject, text, html = render(kind, json_ready(context))
     message = build_message(sender=settings.mail_from, recipient_name=recipient_name,
                             recipient_email=recipient_email, subject=subject, text=text, html=html,
-                            calendar=calendar, calendar_method=method).as_bytes()
+                            calendar=calendar, calendar_method=method)
     return Prepared(kind, key[:200], recipient_email, subject, message,
                     str(meeting_id) if meeting_id else None, str(registration_id) if registration_id else None)
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from email.headerregistry import Address, HeaderRegistry
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError, select_autoescape
@@ -26,8 +24,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedErro
 from treffpunkt_shared.contracts import RejectedMessage
 from treffpunkt_shared.timeutil import format_date, format_time, utcnow
 
+from .mime import UnusableAddress, compose, header_safe, mailbox, sender_mailbox
+
 TEMPLATES = Path(__file__).parent / "templates" / "emails"
-_LINE_BREAKS = re.compile(r"[\r\n\t\x00-\x1f\x7f\u2028\u2029\x85]+")
 
 
 class MissingTemplateData(Exception):
@@ -74,28 +73,9 @@ ORGANISER_KINDS = ("organiser_digest", "organiser_mail_failed")
 KINDS = PARTICIPANT_KINDS + ORGANISER_KINDS
 
 
-class _CachedHeaderRegistry(HeaderRegistry):
-    """The standard registry builds a new header class with ``type()`` on every lookup (about 30 per
-    mail, most of the CPU of building one). The classes depend only on the header name: build each once."""
-
-    def __init__(self):
-        super().__init__()
-        self._classes: dict[str, type] = {}
-
-    def __getitem__(self, name):
-        key = name.lower()
-        cls = self._classes.get(key)
-        if cls is None:
-            cls = self._classes[key] = super().__getitem__(name)
-        return cls
-
-
-_POLICY = SMTP_POLICY.clone(header_factory=_CachedHeaderRegistry())
-
-
 def header_text(value: str) -> str:
     """A header value with no way to start a new header line."""
-    return _LINE_BREAKS.sub(" ", value).strip()
+    return header_safe(value)
 
 
 def render(kind: str, context: dict) -> tuple[str, str, str]:
@@ -115,27 +95,20 @@ def render(kind: str, context: dict) -> tuple[str, str, str]:
 
 def build_message(*, sender: str, recipient_name: str, recipient_email: str, subject: str, text: str,
                   html: str, domain: str = "treffpunkt.invalid", calendar: bytes | None = None,
-                  calendar_method: str = "REQUEST") -> EmailMessage:
-    """The MIME message: text and HTML as alternatives; an iCalendar invitation as a third alternative
+                  calendar_method: str = "REQUEST") -> bytes:
+    """The mail's bytes: text and HTML as alternatives; an iCalendar invitation as a third alternative
     (``text/calendar; method=…``, what Outlook and Thunderbird show as an invitation) and as an ``.ics``
     attachment for clients that only offer attachments. Header values never carry a line break."""
-    msg = EmailMessage(policy=_POLICY)
-    msg["Subject"] = header_text(subject)
-    msg["From"] = sender
-    local, _, mail_domain = recipient_email.rpartition("@")
-    if not local or not mail_domain or _LINE_BREAKS.search(recipient_email) or " " in recipient_email:
-        raise RejectedMessage(f"unusable recipient address")
-    msg["To"] = Address(display_name=header_text(recipient_name), username=local, domain=mail_domain)
-    msg["Date"] = format_datetime(utcnow())
-    # Kept with the mail, so a retry carries the same Message-ID.
-    msg["Message-ID"] = make_msgid(domain=domain)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Language"] = "de, en"
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
-    if calendar is not None:
-        msg.add_alternative(calendar, maintype="text", subtype="calendar",
-                            params={"method": calendar_method, "charset": "utf-8"})
-        msg.make_mixed()
-        msg.add_attachment(calendar, maintype="application", subtype="ics", filename="einladung.ics")
-    return msg
+    try:
+        to = mailbox(recipient_name, recipient_email)
+    except UnusableAddress:
+        raise RejectedMessage("unusable recipient address") from None
+    # The Message-ID is kept with the mail (its bytes are stored), so a retry carries the same one.
+    return compose(sender=_sender_mailbox(sender), to=to, subject=subject, date=utcnow(),
+                   message_id=make_msgid(domain=domain), text=text, html=html, calendar=calendar,
+                   calendar_method=calendar_method)
+
+
+@lru_cache(maxsize=8)
+def _sender_mailbox(sender: str) -> str:
+    return sender_mailbox(sender)

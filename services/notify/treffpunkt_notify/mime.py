@@ -1,0 +1,103 @@
+"""The wire form of a mail, written directly as bytes.
+
+``email.message.EmailMessage`` parses every header it is given through the header registry and folds it
+again on output; for the few fixed headers of our mails that was about a third of the notify worker's CPU
+per mail. The structure here is the same one the standard library builds for text + HTML (+ invitation):
+
+    multipart/alternative: text/plain, text/html                      (no invitation)
+    multipart/mixed: [multipart/alternative: text/plain, text/html, text/calendar; method=…],
+                     application/ics attachment "einladung.ics"       (with an invitation)
+
+All parts are 7-bit clean (quoted-printable text, base64 attachment, RFC 2047 headers), lines end in CRLF
+as SMTP wants them, and no line is longer than 78 characters. Header values pass through
+:func:`header_safe` first, so no value can start a header line of its own.
+"""
+from __future__ import annotations
+
+import binascii
+import re
+import secrets
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
+
+_LINE_BREAKS = re.compile(r"[\r\n\t\x00-\x1f\x7f\u2028\u2029\x85]+")
+CRLF = b"\r\n"
+
+
+class UnusableAddress(ValueError):
+    pass
+
+
+def header_safe(value: str) -> str:
+    """A header value with no way to start a new header line."""
+    return _LINE_BREAKS.sub(" ", value).strip()
+
+
+def _encoded(name: str, value: str) -> bytes:
+    """``Name: value`` (folded; RFC 2047 when it is not plain ASCII)."""
+    value = header_safe(value)
+    if value.isascii() and len(name) + len(value) < 76:
+        return f"{name}: {value}".encode("ascii")
+    folded = Header(value, "utf-8" if not value.isascii() else "us-ascii", header_name=name).encode(
+        linesep="\r\n")
+    return f"{name}: {folded}".encode("ascii")
+
+
+def mailbox(display_name: str, address: str) -> str:
+    """``Name <local@domain>`` for a header, the name encoded where needed; raises :class:`UnusableAddress`."""
+    local, _, domain = address.rpartition("@")
+    if (not local or not domain or _LINE_BREAKS.search(address) or " " in address or "<" in address
+            or ">" in address or not address.isascii()):
+        raise UnusableAddress("unusable recipient address")
+    return formataddr((header_safe(display_name), address), charset="utf-8")
+
+
+def sender_mailbox(sender: str) -> str:
+    name, address = parseaddr(header_safe(sender))
+    return mailbox(name, address)
+
+
+def _text_part(subtype: str, text: str, extra_params: str = "") -> bytes:
+    # Normalised to LF first, so b2a_qp sees one kind of line end; CRLF on the wire afterwards.
+    body = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    encoded = binascii.b2a_qp(body, quotetabs=False, istext=True, header=False).replace(b"\n", CRLF)
+    return (f"Content-Type: text/{subtype}; charset=\"utf-8\"{extra_params}\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + encoded
+
+
+def _base64_lines(data: bytes) -> bytes:
+    return CRLF.join(binascii.b2a_base64(data[i:i + 57], newline=False) for i in range(0, len(data), 57))
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> bytes:
+    # "=_" cannot occur in quoted-printable or base64 output, so the boundary never occurs in a part.
+    boundary = "=_" + secrets.token_hex(12)
+    head = f"Content-Type: multipart/{subtype}; boundary=\"{boundary}\"\r\n\r\n".encode("ascii")
+    delimiter = f"\r\n--{boundary}\r\n".encode("ascii")
+    return head + delimiter.lstrip(CRLF) + delimiter.join(parts) + f"\r\n--{boundary}--\r\n".encode("ascii")
+
+
+def compose(*, sender: str, to: str, subject: str, date, message_id: str, text: str, html: str,
+            calendar: bytes | None = None, calendar_method: str = "REQUEST") -> bytes:
+    """The whole mail. ``sender`` and ``to`` come from :func:`sender_mailbox` / :func:`mailbox`."""
+    headers = [
+        _encoded("Subject", subject),
+        f"From: {sender}".encode("ascii"),
+        f"To: {to}".encode("ascii"),
+        f"Date: {format_datetime(date)}".encode("ascii"),
+        f"Message-ID: {header_safe(message_id)}".encode("ascii"),
+        b"Auto-Submitted: auto-generated",
+        b"Content-Language: de, en",
+        b"MIME-Version: 1.0",
+    ]
+    alternatives = [_text_part("plain", text), _text_part("html", html)]
+    if calendar is None:
+        body = _multipart("alternative", alternatives)
+    else:
+        method = re.sub(r"[^A-Z]", "", calendar_method.upper()) or "REQUEST"
+        alternatives.append(_text_part("calendar", calendar.decode("utf-8"), f"; method=\"{method}\""))
+        attachment = (b"Content-Type: application/ics\r\n"
+                      b"Content-Disposition: attachment; filename=\"einladung.ics\"\r\n"
+                      b"Content-Transfer-Encoding: base64\r\n\r\n" + _base64_lines(calendar))
+        body = _multipart("mixed", [_multipart("alternative", alternatives), attachment])
+    return CRLF.join(headers) + CRLF + body

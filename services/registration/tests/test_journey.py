@@ -369,3 +369,21 @@ def test_a_cancelled_meeting_cancels_every_registration_once_and_says_why(client
         cancellations = [e for e in events_for(engine, reg["id"]) if e["type"] == "registration.cancelled"]
         assert len(cancellations) == 1 and cancellations[0]["payload"]["cancelled_by"] == "meeting_cancelled"
     assert seats_taken(engine) == 0
+
+
+@pytest.mark.parametrize("capacity, with_round", [(5, False), (1, False), (5, True), (1, True)])
+def test_the_state_a_registration_returns_and_emits_is_what_reading_it_back_gives(settings, engine, capacity,
+                                                                                  with_round):
+    # register() builds the new registration's state from the values it wrote instead of reading it back.
+    meeting_id = publish_meeting(engine, capacity=capacity)
+    publish_agenda(engine, meeting_id, [round_item("r1", "Runde 1", 1, 2, capacity=10)])
+    journey.register(engine, settings, meeting_id, person(99))  # someone ahead: with one place, a waiting list
+    data = person(1, photo_consent=True, rounds=["r1"] if with_round else [])
+    built = journey.register(engine, settings, meeting_id, data, submission_key=secrets.token_hex(8))
+    with engine.connect() as conn:
+        read_back = journey.registration_state(conn, built["id"])
+    assert built == read_back
+    event = events_for(engine, built["id"])[-1]["payload"]
+    assert event["waitlist_position"] == (None if capacity > 1 else 1)
+    assert built["has_place"] is (capacity > 1)
+    assert [r["item_id"] for r in event["rounds"]] == (["r1"] if with_round else [])

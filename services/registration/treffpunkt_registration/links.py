@@ -22,11 +22,13 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+_INSERT_LINK = registration_links.insert()  # built once: it is on every registration's path
+
+
 def new_link(tx: sa.Connection, registration_id: str, purpose: str, expires_at: datetime) -> str:
     token = secrets.token_urlsafe(32)
-    tx.execute(registration_links.insert().values(
-        token_digest=digest(token), registration_id=registration_id, purpose=purpose, created_at=utcnow(),
-        expires_at=expires_at))
+    tx.execute(_INSERT_LINK, {"token_digest": digest(token), "registration_id": registration_id,
+                              "purpose": purpose, "created_at": utcnow(), "expires_at": expires_at})
     return token
 
 

@@ -25,17 +25,41 @@ class RoundFull(Exception):
         self.item_id = item_id
 
 
+# The statements of the registration path, built once: building and compiling a statement per call cost
+# about as much CPU as running it.
+_SET_LOCK_TIMEOUT = sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+_TOUCH_MEETING = (meetings.update().where(meetings.c.id == sa.bindparam("meeting_id"))
+                  .values(seats_taken=meetings.c.seats_taken))
+_LOCK_MEETING = sa.select(meetings).where(meetings.c.id == sa.bindparam("meeting_id")).with_for_update()
+_AUTHORITY_PLACES_TAKEN = sa.select(authority_places.c.places_taken).where(
+    authority_places.c.meeting_id == sa.bindparam("meeting_id"),
+    authority_places.c.authority_key == sa.bindparam("key"))
+_TAKE_PLACE = (meetings.update().where(meetings.c.id == sa.bindparam("meeting_id"),
+                                       meetings.c.seats_taken < meetings.c.capacity)
+               .values(seats_taken=meetings.c.seats_taken + 1))
+# (An UPDATE's bind names must differ from its table's column names.)
+_ADD_AUTHORITY_PLACES = (authority_places.update().where(
+    authority_places.c.meeting_id == sa.bindparam("of_meeting"), authority_places.c.authority_key == sa.bindparam("key"))
+    .values(places_taken=authority_places.c.places_taken + sa.bindparam("delta", type_=sa.Integer)))
+_INSERT_AUTHORITY_PLACES = authority_places.insert()
+_NEXT_TICKET = (meetings.update().where(meetings.c.id == sa.bindparam("meeting_id"))
+                .values(waitlist_length=meetings.c.waitlist_length + 1).returning(meetings.c.waitlist_length))
+_WAITLIST_POSITION = sa.select(sa.func.count()).select_from(registrations).where(
+    registrations.c.meeting_id == sa.bindparam("meeting_id"), registrations.c.has_place.is_(False),
+    registrations.c.status.in_(("pending", "waitlisted")), registrations.c.waitlist_ticket <= sa.bindparam("ticket"))
+
+
 def lock_meeting(tx: sa.Connection, meeting_id: str):
     """Lock and return the meeting row (None if unknown)."""
     if tx.dialect.name == "postgresql":
-        tx.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        tx.execute(_SET_LOCK_TIMEOUT)
     else:
         # SQLite (embedded) has no row locks and ignores FOR UPDATE: a write as the transaction's first
         # statement takes its database-wide write lock now, before anything is read, so the reads below
         # cannot go stale (a stale read would fail the later write with "database is locked").
-        tx.execute(meetings.update().where(meetings.c.id == meeting_id).values(seats_taken=meetings.c.seats_taken))
+        tx.execute(_TOUCH_MEETING, {"meeting_id": meeting_id})
     try:
-        return tx.execute(sa.select(meetings).where(meetings.c.id == meeting_id).with_for_update()).first()
+        return tx.execute(_LOCK_MEETING, {"meeting_id": meeting_id}).first()
     except sa.exc.OperationalError as exc:
         if "lock timeout" in str(exc.orig) or "canceling statement due to lock timeout" in str(exc.orig):
             raise Busy() from None
@@ -43,9 +67,7 @@ def lock_meeting(tx: sa.Connection, meeting_id: str):
 
 
 def authority_places_taken(tx: sa.Connection, meeting_id: str, authority_key: str) -> int:
-    return tx.execute(sa.select(authority_places.c.places_taken).where(
-        authority_places.c.meeting_id == meeting_id,
-        authority_places.c.authority_key == authority_key)).scalar() or 0
+    return tx.execute(_AUTHORITY_PLACES_TAKEN, {"meeting_id": meeting_id, "key": authority_key}).scalar() or 0
 
 
 def place_available(tx: sa.Connection, meeting, authority_key: str) -> bool:
@@ -58,9 +80,7 @@ def place_available(tx: sa.Connection, meeting, authority_key: str) -> bool:
 
 
 def take_place(tx: sa.Connection, meeting_id: str, authority_key: str) -> None:
-    taken = tx.execute(meetings.update().where(meetings.c.id == meeting_id,
-                                               meetings.c.seats_taken < meetings.c.capacity)
-                       .values(seats_taken=meetings.c.seats_taken + 1)).rowcount
+    taken = tx.execute(_TAKE_PLACE, {"meeting_id": meeting_id}).rowcount
     if taken != 1:
         raise RuntimeError("take_place without a free place (the caller checks under the meeting lock)")
     # Counted whether or not the meeting has a quota: an organiser may set one later.
@@ -77,28 +97,22 @@ def free_place(tx: sa.Connection, meeting_id: str, authority_key: str) -> None:
 
 
 def _add_authority_place(tx, meeting_id: str, authority_key: str, delta: int) -> None:
-    updated = tx.execute(authority_places.update().where(
-        authority_places.c.meeting_id == meeting_id, authority_places.c.authority_key == authority_key)
-        .values(places_taken=authority_places.c.places_taken + delta)).rowcount
+    updated = tx.execute(_ADD_AUTHORITY_PLACES, {"of_meeting": meeting_id, "key": authority_key,
+                                                 "delta": delta}).rowcount
     if not updated:
-        tx.execute(authority_places.insert().values(meeting_id=meeting_id, authority_key=authority_key,
-                                                    places_taken=max(delta, 0)))
+        tx.execute(_INSERT_AUTHORITY_PLACES, {"meeting_id": meeting_id, "authority_key": authority_key,
+                                              "places_taken": max(delta, 0)})
 
 
 def next_waitlist_ticket(tx: sa.Connection, meeting_id: str) -> int:
-    return tx.execute(meetings.update().where(meetings.c.id == meeting_id)
-                      .values(waitlist_length=meetings.c.waitlist_length + 1)
-                      .returning(meetings.c.waitlist_length)).scalar_one()
+    return tx.execute(_NEXT_TICKET, {"meeting_id": meeting_id}).scalar_one()
 
 
 def waitlist_position(conn: sa.Connection, meeting_id: str, ticket: int | None) -> int | None:
     """The rank of ``ticket`` among those still waiting (1 = next in line)."""
     if ticket is None:
         return None
-    return conn.execute(sa.select(sa.func.count()).select_from(registrations).where(
-        registrations.c.meeting_id == meeting_id, registrations.c.has_place.is_(False),
-        registrations.c.status.in_(("pending", "waitlisted")),
-        registrations.c.waitlist_ticket <= ticket)).scalar_one()
+    return conn.execute(_WAITLIST_POSITION, {"meeting_id": meeting_id, "ticket": ticket}).scalar_one()
 
 
 def take_round(tx: sa.Connection, meeting_id: str, item_id: str) -> bool:

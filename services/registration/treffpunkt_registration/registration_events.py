@@ -55,8 +55,16 @@ def emit(tx: sa.Connection, contract: Contract, registration_id: str, *, links: 
     """Write ``contract``'s event for the registration's current state; returns that state (``meeting`` and
     ``with_rounds`` as in :func:`registration_state`)."""
     state = registration_state(tx, registration_id, meeting=meeting, with_rounds=with_rounds)
+    emit_state(tx, contract, state, links=links, previous_status=previous_status, correlation_id=correlation_id)
+    return state
+
+
+def emit_state(tx: sa.Connection, contract: Contract, state: dict, *, links: dict | None = None,
+               previous_status: str | None = None, correlation_id: str | None = None) -> None:
+    """Write ``contract``'s event for ``state`` (as :func:`registration_state` returns it), for a caller that
+    has just written that state and holds it already."""
     payload = {
-        "registration_id": registration_id, "sequence": state["sequence"], "status": state["status"],
+        "registration_id": state["id"], "sequence": state["sequence"], "status": state["status"],
         "waitlist_position": state["waitlist_position"], "meeting": snapshot(state["meeting"]),
         "participant": {"first_name": state["first_name"], "last_name": state["last_name"],
                         "email": state["email"], "organisation": state["organisation"],
@@ -68,4 +76,3 @@ def emit(tx: sa.Connection, contract: Contract, registration_id: str, *, links: 
         "previous_status": previous_status,
     }
     add_to_outbox(tx, outbox, contract, payload, producer=PRODUCER, correlation_id=correlation_id)
-    return state

@@ -22,8 +22,8 @@ from . import links
 from .meetings import RegistrationClosed, meeting_as_dict, registration_problem
 from .models import registration_rounds, registrations, rounds
 from .places import (Busy, RoundFull, free_place, hold_rounds, lock_meeting, next_waitlist_ticket,
-                     place_available, release_rounds, take_place)
-from .registration_events import emit, registration_state
+                     place_available, release_rounds, take_place, waitlist_position)
+from .registration_events import chosen_rounds, emit, emit_state, registration_state
 
 DUPLICATE_MESSAGE = "Mit dieser E-Mail-Adresse besteht bereits eine Anmeldung für dieses Treffen."
 
@@ -98,65 +98,84 @@ def _set_wishes(tx, meeting_id: str, registration_id: str, item_ids: list[str]) 
                                                        meeting_id=meeting_id, held=False))
 
 
+_EARLIER_SUBMISSION = sa.select(registrations.c.id).where(registrations.c.submission_key == sa.bindparam("key"))
+_INSERT_REGISTRATION = registrations.insert()
+
+
 def register(engine: sa.Engine, settings, meeting_id: str, data: dict, *, submission_key: str | None = None,
              correlation_id: str | None = None) -> dict:
     """Register; returns the new registration's state (status ``pending``: the opt-in mail is on its way)."""
-    if submission_key:
-        with engine.connect() as conn:
-            earlier = conn.execute(sa.select(registrations.c.id).where(
-                registrations.c.submission_key == submission_key)).scalar()
-        if earlier:
-            # The same form posted again (a double click): the answer to the first post, nothing new.
-            with engine.connect() as conn:
-                return registration_state(conn, earlier)
     registration_id = str(uuid.uuid4())
     now = utcnow()
     chosen = list(data.get("rounds") or [])
     try:
-        with engine.begin() as tx:
-            meeting = lock_meeting(tx, meeting_id)
-            if meeting is None:
-                raise MeetingUnknown(meeting_id)
-            problem = registration_problem(meeting_as_dict(meeting))
-            if problem:
-                raise RegistrationClosed(problem)
-            _check_round_choice(tx, meeting_id, chosen)
-            authority = authority_key(data["organisation"])
-            gets_place = place_available(tx, meeting, authority)
-            confirm_by = now + timedelta(hours=meeting.confirmation_hours)
-            tx.execute(registrations.insert().values(
-                id=registration_id, meeting_id=meeting_id, first_name=data["first_name"],
-                last_name=data["last_name"], email=data["email"], email_key=email_key(data["email"]),
-                organisation=data["organisation"], authority_key=authority, function=data.get("function", ""),
-                phone=data.get("phone", ""), dietary_needs=data.get("dietary_needs", ""),
-                accessibility_needs=data.get("accessibility_needs", ""), language=data.get("language", "de"),
-                privacy_notice_version=settings.privacy_notice_version, privacy_consent_at=now,
-                photo_consent=bool(data.get("photo_consent")),
-                photo_consent_at=now if data.get("photo_consent") else None,
-                status="pending", has_place=gets_place,
-                waitlist_ticket=None if gets_place else next_waitlist_ticket(tx, meeting_id),
-                sequence=1, created_at=now, confirm_by=confirm_by, submission_key=submission_key))
-            _set_wishes(tx, meeting_id, registration_id, chosen)
-            if gets_place:
-                take_place(tx, meeting_id, authority)
-                if chosen:
-                    hold_rounds(tx, meeting_id, registration_id, strict=True)
-            token = links.new_link(tx, registration_id, links.CONFIRM, confirm_by)
-            # The meeting row read under the lock: what the event carries of it (no counters) is current.
-            return emit(tx, REGISTRATION_RECEIVED, registration_id, correlation_id=correlation_id,
-                        links={"confirm_url": links.confirm_url(settings.public_base_url, token)},
-                        meeting=meeting, with_rounds=bool(chosen))
+        with engine.connect() as conn:
+            if submission_key:
+                earlier = conn.execute(_EARLIER_SUBMISSION, {"key": submission_key}).scalar()
+                conn.rollback()
+                if earlier:
+                    # The same form posted again (a double click): the answer to the first post, nothing new.
+                    return registration_state(conn, earlier)
+            with conn.begin():
+                return _register(conn, settings, meeting_id, registration_id, data, chosen, now,
+                                 submission_key=submission_key, correlation_id=correlation_id)
     except sa.exc.IntegrityError as exc:
         text = str(exc.orig)
         if "submission_key" in text and submission_key:
             with engine.connect() as conn:
-                earlier = conn.execute(sa.select(registrations.c.id).where(
-                    registrations.c.submission_key == submission_key)).scalar()
+                earlier = conn.execute(_EARLIER_SUBMISSION, {"key": submission_key}).scalar()
                 if earlier:
                     return registration_state(conn, earlier)
         if "uq_active_registration" in text or "registrations.meeting_id, registrations.email_key" in text:
             raise AlreadyRegistered(_active_registration_id(engine, meeting_id, data["email"])) from None
         raise
+
+
+def _register(tx, settings, meeting_id: str, registration_id: str, data: dict, chosen: list[str], now, *,
+              submission_key, correlation_id) -> dict:
+    meeting = lock_meeting(tx, meeting_id)
+    if meeting is None:
+        raise MeetingUnknown(meeting_id)
+    meeting_dict = meeting_as_dict(meeting)
+    problem = registration_problem(meeting_dict)
+    if problem:
+        raise RegistrationClosed(problem)
+    _check_round_choice(tx, meeting_id, chosen)
+    authority = authority_key(data["organisation"])
+    gets_place = place_available(tx, meeting, authority)
+    confirm_by = now + timedelta(hours=meeting.confirmation_hours)
+    values = dict(
+        id=registration_id, meeting_id=meeting_id, first_name=data["first_name"],
+        last_name=data["last_name"], email=data["email"], email_key=email_key(data["email"]),
+        organisation=data["organisation"], authority_key=authority, function=data.get("function", ""),
+        phone=data.get("phone", ""), dietary_needs=data.get("dietary_needs", ""),
+        accessibility_needs=data.get("accessibility_needs", ""), language=data.get("language", "de"),
+        privacy_notice_version=settings.privacy_notice_version, privacy_consent_at=now,
+        photo_consent=bool(data.get("photo_consent")),
+        photo_consent_at=now if data.get("photo_consent") else None,
+        status="pending", has_place=gets_place,
+        waitlist_ticket=None if gets_place else next_waitlist_ticket(tx, meeting_id),
+        sequence=1, created_at=now, confirm_by=confirm_by, submission_key=submission_key)
+    tx.execute(_INSERT_REGISTRATION, values)
+    _set_wishes(tx, meeting_id, registration_id, chosen)
+    if gets_place:
+        take_place(tx, meeting_id, authority)
+        meeting_dict["seats_taken"] += 1
+    else:
+        meeting_dict["waitlist_length"] = values["waitlist_ticket"]
+        if chosen:
+            hold_rounds(tx, meeting_id, registration_id, strict=True)
+    token = links.new_link(tx, registration_id, links.CONFIRM, confirm_by)
+    # The state just written, from the values at hand rather than read back (one query fewer): the columns
+    # not written are the ones a new registration leaves empty; the meeting row was read under the lock,
+    # and its counters are the ones just changed.
+    state = {column.name: None for column in registrations.c}
+    state.update(values, meeting=meeting_dict,
+                 waitlist_position=None if gets_place else waitlist_position(tx, meeting_id, values["waitlist_ticket"]),
+                 rounds=chosen_rounds(tx, registration_id) if chosen else [])
+    emit_state(tx, REGISTRATION_RECEIVED, state, correlation_id=correlation_id,
+               links={"confirm_url": links.confirm_url(settings.public_base_url, token)})
+    return state
 
 
 def _active_registration_id(engine, meeting_id: str, email: str) -> str | None:

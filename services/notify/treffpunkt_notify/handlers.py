@@ -63,25 +63,24 @@ def queue_prepared(tx: sa.Connection, prepared: Prepared, source: Source) -> boo
 # ------------------------------------------------------------------------------------------ registration
 def on_registration(engine, settings, envelope: Envelope, payload: dict) -> None:
     kind = catalogue.REGISTRATION_MAILS.get(envelope.type)  # None: registration.expired (no mail)
-    prepared = None
-    if kind is not None:
-        with engine.connect() as conn:
-            meeting_revision, agenda_revision, items = meeting_revisions(conn, str(payload["meeting"]["meeting_id"]))
-        prepared = catalogue.registration_mail(settings, kind, payload, envelope_id=str(envelope.id),
-                                               meeting_revision=meeting_revision, agenda_revision=agenda_revision,
-                                               agenda_items=items)
-    source = Source(str(envelope.id), envelope.correlation_id, envelope_body(envelope, payload))
 
     def work(tx):
         if is_erased(tx, str(payload["registration_id"])):
             return
-        current, _row = apply_registration(tx, payload, envelope.occurred_at)
-        if prepared is None:
+        current = apply_registration(tx, payload, envelope.occurred_at)
+        if kind is None:
             return
         if not current and kind in catalogue.STATE_MAILS:
             log_event(log, "stale_registration_event_not_mailed", message_id=str(envelope.id), kind=kind)
             return
-        queue_prepared(tx, prepared, source)
+        # Rendered in the transaction, on its connection (one pool checkout per event, not two); missing
+        # template data raises RejectedMessage here and rolls everything back, so the event is dead-lettered.
+        meeting_revision, agenda_revision, items = meeting_revisions(tx, str(payload["meeting"]["meeting_id"]))
+        prepared = catalogue.registration_mail(settings, kind, payload, envelope_id=str(envelope.id),
+                                               meeting_revision=meeting_revision, agenda_revision=agenda_revision,
+                                               agenda_items=items)
+        queue_prepared(tx, prepared, Source(str(envelope.id), envelope.correlation_id,
+                                            envelope_body(envelope, payload)))
 
     process_once(engine, inbox, envelope, work)
 

@@ -44,6 +44,7 @@ _INSERT_MAIL = {
 }
 _CLAIM_DUE = (sa.select(mails).where(mails.c.status == "pending", mails.c.next_attempt_at <= sa.bindparam("now"))
               .order_by(mails.c.next_attempt_at).limit(1).with_for_update(skip_locked=True))
+_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit = off")
 _MARK_SENT = (mails.update().where(mails.c.id == sa.bindparam("mail_id"))
               .values(status="sent", sent_at=sa.bindparam("now"), attempts=sa.bindparam("attempt"), last_error=None))
 
@@ -136,7 +137,7 @@ class MailSender:
                 # SIGKILL tests hit it). Without the wait it is one round trip. The price: a crash of the
                 # PostgreSQL *server* within ~0.6 s of a commit can forget "sent" and send that mail again,
                 # a far rarer event than a worker being killed (deploys, OOM).
-                conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+                conn.execute(_ASYNC_COMMIT)
             tx.commit()
 
         try:

@@ -14,22 +14,35 @@ from treffpunkt_shared.timeutil import as_utc, utcnow
 from .models import erased_registrations, meetings, recipients
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERT_IGNORE: dict[tuple, sa.Insert] = {}
 
 
 def insert_ignore(tx: sa.Connection, table: sa.Table, values: dict, index_elements: list) -> bool:
-    statement = _INSERTS[tx.dialect.name](table).values(**values).on_conflict_do_nothing(
-        index_elements=index_elements).returning(*[table.c[name] for name in index_elements])
+    key = (tx.dialect.name, table.name, tuple(index_elements))
+    statement = _INSERT_IGNORE.get(key)
+    if statement is None:
+        # Built once and given its values at execution: building it per call cost as much as running it.
+        statement = _INSERT_IGNORE[key] = _INSERTS[tx.dialect.name](table).on_conflict_do_nothing(
+            index_elements=index_elements).returning(*[table.c[name] for name in index_elements])
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
-    return tx.execute(statement).first() is not None
+    return tx.execute(statement, values).first() is not None
+
+
+_IS_ERASED = sa.select(erased_registrations.c.registration_id).where(
+    erased_registrations.c.registration_id == sa.bindparam("registration_id"))
+_RECIPIENT_FOR_UPDATE = sa.select(recipients).where(
+    recipients.c.registration_id == sa.bindparam("registration_id")).with_for_update()
+_MEETING = sa.select(meetings).where(meetings.c.meeting_id == sa.bindparam("meeting_id"))
+_MEETING_STATEMENTS = {(False, False): _MEETING, (True, False): _MEETING.with_for_update(),
+                       (True, True): _MEETING.with_for_update(skip_locked=True)}
 
 
 def is_erased(tx: sa.Connection, registration_id: str) -> bool:
-    return tx.execute(sa.select(erased_registrations.c.registration_id)
-                      .where(erased_registrations.c.registration_id == registration_id)).first() is not None
+    return tx.execute(_IS_ERASED, {"registration_id": registration_id}).first() is not None
 
 
-def apply_registration(tx: sa.Connection, payload: dict, occurred_at) -> tuple[bool, object]:
-    """Take the registration's state unless a newer one is known; (newer_or_same, the row now)."""
+def apply_registration(tx: sa.Connection, payload: dict, occurred_at) -> bool:
+    """Take the registration's state unless a newer one is known; True if the event is newer or the same."""
     registration_id = str(payload["registration_id"])
     sequence = payload.get("sequence") or 1
     status = payload["status"]
@@ -46,12 +59,11 @@ def apply_registration(tx: sa.Connection, payload: dict, occurred_at) -> tuple[b
         "registration_id": registration_id, "registered_at": when,
         "confirmed_at": when if status == "confirmed" else None,
         "cancelled_at": when if status == "cancelled" else None, **values}, ["registration_id"])
-    row = tx.execute(sa.select(recipients).where(recipients.c.registration_id == registration_id)
-                     .with_for_update()).first()
     if inserted:
-        return True, row
+        return True
+    row = tx.execute(_RECIPIENT_FOR_UPDATE, {"registration_id": registration_id}).first()
     if row.sequence > sequence:
-        return False, row
+        return False
     if row.sequence < sequence:
         extra = {}
         if status == "confirmed" and row.confirmed_at is None:
@@ -60,15 +72,12 @@ def apply_registration(tx: sa.Connection, payload: dict, occurred_at) -> tuple[b
             extra["cancelled_at"] = when
         tx.execute(recipients.update().where(recipients.c.registration_id == registration_id)
                    .values(**values, **extra))
-        row = tx.execute(sa.select(recipients).where(recipients.c.registration_id == registration_id)).first()
-    return True, row
+    return True
 
 
 def meeting_row(conn: sa.Connection, meeting_id: str, *, for_update: bool = False, skip_locked: bool = False):
-    query = sa.select(meetings).where(meetings.c.meeting_id == str(meeting_id))
-    if for_update:
-        query = query.with_for_update(skip_locked=skip_locked)
-    return conn.execute(query).first()
+    statement = _MEETING_STATEMENTS[(for_update, for_update and skip_locked)]
+    return conn.execute(statement, {"meeting_id": str(meeting_id)}).first()
 
 
 def _ensure_meeting(tx: sa.Connection, meeting_id: str) -> None:

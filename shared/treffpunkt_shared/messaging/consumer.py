@@ -34,14 +34,25 @@ log = logging.getLogger("treffpunkt.consumer")
 Handler = Callable[[Envelope, Contract, dict], None]
 
 
+_INBOX_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
+def _inbox_insert(inbox: sa.Table) -> sa.Insert:
+    # Built once per table and given its values at execution: it runs for every message.
+    statement = _INBOX_INSERTS.get(inbox)
+    if statement is None:
+        statement = _INBOX_INSERTS[inbox] = inbox.insert()
+    return statement
+
+
 def process_once(engine: sa.Engine, inbox: sa.Table, envelope: Envelope,
                  work: Callable[[sa.Connection], None]) -> bool:
     """Run ``work`` and record the message id in one transaction; False if the id was processed before."""
     try:
         with engine.begin() as tx:
             # Insert first: a second worker holding the same message waits on this key and then fails it.
-            tx.execute(inbox.insert().values(message_id=str(envelope.id), type=envelope.type,
-                                             processed_at=datetime.now(timezone.utc)))
+            tx.execute(_inbox_insert(inbox), {"message_id": str(envelope.id), "type": envelope.type,
+                                              "processed_at": datetime.now(timezone.utc)})
             work(tx)
         return True
     except sa.exc.IntegrityError:

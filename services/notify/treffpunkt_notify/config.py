@@ -23,6 +23,9 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_security: str = "none"  # none | starttls | tls
+    # A CA bundle (PEM) to verify the SMTP server's certificate by, for servers with an in-house CA;
+    # empty: the system's CAs. The certificate and host name are always verified.
+    smtp_ca_file: str = ""
     smtp_timeout_seconds: int = 30
     mail_from: str = "treffpunkt <noreply@treffpunkt.invalid>"
     mail_capture_dir: str = "var/mail"
@@ -65,6 +68,7 @@ class Settings:
             smtp_username=env_str(env, "SMTP_USERNAME", base.smtp_username),
             smtp_password=env_str(env, "SMTP_PASSWORD", base.smtp_password),
             smtp_security=env_str(env, "SMTP_SECURITY", base.smtp_security),
+            smtp_ca_file=env_str(env, "SMTP_CA_FILE", base.smtp_ca_file),
             smtp_timeout_seconds=env_int(env, "SMTP_TIMEOUT_SECONDS", base.smtp_timeout_seconds),
             mail_from=env_str(env, "MAIL_FROM", base.mail_from),
             mail_capture_dir=env_str(env, "MAIL_CAPTURE_DIR", base.mail_capture_dir),

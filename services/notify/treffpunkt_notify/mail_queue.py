@@ -104,6 +104,7 @@ class MailSender:
         self.engine = engine
         self.mailer = mailer
         self.sender_address = sender_address
+        self._envelope_address: str | None = None
         self.retry_delays_s = retry_delays_s
         self.dead_letter_queue = dead_letter_queue
         self.idle_seconds = idle_seconds
@@ -158,7 +159,9 @@ class MailSender:
                 mails.c.status == "pending", mails.c.next_attempt_at <= utcnow()).limit(1)).first() is not None
 
     def _envelope_sender(self) -> str:
-        return parseaddr(self.sender_address)[1]
+        if self._envelope_address is None:
+            self._envelope_address = parseaddr(self.sender_address)[1]
+        return self._envelope_address
 
     def _after_failure(self, conn: sa.Connection, tx, row, error: str, *, permanent: bool) -> None:
         attempts = row.attempts + 1

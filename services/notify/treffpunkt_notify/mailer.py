@@ -71,10 +71,13 @@ class SmtpMailer:
     """Sends over one reused SMTP connection; reconnects when it is lost."""
 
     def __init__(self, host: str, port: int, *, username: str = "", password: str = "", security: str = "none",
-                 timeout: float = 30):
+                 timeout: float = 30, ca_file: str = ""):
+        if security not in ("none", "starttls", "tls"):
+            raise ValueError(f"SMTP_SECURITY must be none, starttls or tls, not {security!r}")
         self.host, self.port = host, port
         self.username, self.password = username, password
         self.security = security
+        self.ca_file = ca_file
         self.timeout = timeout
         self._smtp: _CommitPointSMTP | None = None
 
@@ -83,12 +86,11 @@ class SmtpMailer:
             return self._smtp
         try:
             if self.security == "tls":
-                smtp = _SSLCommitPointSMTP(self.host, self.port, timeout=self.timeout,
-                                           context=ssl.create_default_context())
+                smtp = _SSLCommitPointSMTP(self.host, self.port, timeout=self.timeout, context=self._tls_context())
             else:
                 smtp = _CommitPointSMTP(self.host, self.port, timeout=self.timeout)
                 if self.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self._tls_context())
             # Without TCP_NODELAY the final "." (a small write right after the body) waits for the ACK of
             # the body, which the server delays by up to 40 ms as it has nothing to answer yet: Nagle's
             # algorithm against delayed ACKs, 40 ms per mail.
@@ -101,6 +103,10 @@ class SmtpMailer:
             raise TemporaryMailError(f"cannot connect to {self.host}:{self.port}: {exc!r}") from None
         self._smtp = smtp
         return smtp
+
+    def _tls_context(self) -> ssl.SSLContext:
+        # Certificate and host name are verified (the default context); only the trusted CAs can change.
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -161,4 +167,4 @@ def mailer_for(settings):
         return CapturingMailer(settings.mail_capture_dir)
     return SmtpMailer(settings.smtp_host, settings.smtp_port, username=settings.smtp_username,
                       password=settings.smtp_password, security=settings.smtp_security,
-                      timeout=settings.smtp_timeout_seconds)
+                      timeout=settings.smtp_timeout_seconds, ca_file=settings.smtp_ca_file)

@@ -59,6 +59,22 @@ def loggable_path() -> str:
     return rule.rule if rule is not None else request.path
 
 
+NUL_MESSAGE = "Das Zeichen NUL ist nicht erlaubt. / The NUL character is not allowed."
+
+
+def _refuse_nul_in_address() -> None:
+    """PostgreSQL can neither store nor compare text holding NUL (a DataError, a 500): refused in the path and
+    the query string for every route at once. Bodies are checked by each form's and API's schema, which can
+    say so at the field."""
+    if "\x00" in request.path:
+        raise BadRequest(NUL_MESSAGE)
+    fields = sorted({key for key, value in request.args.items(multi=True) if "\x00" in key or "\x00" in value})
+    if fields:
+        if wants_json():
+            raise InvalidInput({field.replace("\x00", "") or "query": [NUL_MESSAGE] for field in fields})
+        raise BadRequest(NUL_MESSAGE)
+
+
 def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] | None = None) -> None:
     """Error handlers, body limit, correlation ids, request logs and security headers."""
     # Flask ships MAX_CONTENT_LENGTH=None, so setdefault would leave bodies unlimited.
@@ -69,6 +85,7 @@ def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] |
         g.started = time.perf_counter()
         given = request.headers.get("X-Correlation-ID", "")
         g.correlation_id = given if _CORRELATION_ID.match(given) else uuid.uuid4().hex
+        _refuse_nul_in_address()
 
     @app.after_request
     def _finish(response):

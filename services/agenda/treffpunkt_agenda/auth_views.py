@@ -9,7 +9,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from treffpunkt_shared import auth
-from treffpunkt_shared.http import InvalidInput, json_body
+from treffpunkt_shared.http import NUL_MESSAGE, InvalidInput, json_body
 
 from .account_schemas import SessionInput
 from .account_texts import api_language, translate, translate_errors
@@ -59,6 +59,9 @@ def sign_in_submit():
         errors["email"] = [translate("Bitte geben Sie Ihre E-Mail-Adresse an.", g.lang)]
     if not password:
         errors["password"] = [translate("Bitte geben Sie Ihr Passwort an.", g.lang)]
+    for field, value in (("email", email), ("password", password)):
+        if "\x00" in value:  # PostgreSQL cannot compare it with stored text: a DataError, a 500
+            errors[field] = [NUL_MESSAGE]
     if errors:
         return render_template("sign_in.html", values={"email": email}, errors=errors, problem=None,
                                next=target), 422

@@ -83,8 +83,10 @@ class Events:
         return envelope
 
 
-def start_worker(settings, engine, **kwargs):
-    parts = worker_parts(settings, engine, **kwargs)
+def start_worker(settings, engine, *, without=(), **kwargs):
+    """The worker's parts, each on its thread; those named in ``without`` (e.g. the scheduler, which the
+    test then drives itself) are left out."""
+    parts = {name: part for name, part in worker_parts(settings, engine, **kwargs).items() if name not in without}
     for part in parts.values():
         threading.Thread(target=part.run, daemon=True).start()
     assert parts["consumer"].ready.wait(15)

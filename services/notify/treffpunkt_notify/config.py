@@ -45,6 +45,8 @@ class Settings:
     digest_hour: int = 7
     digest_when_empty: bool = False
     broadcast_chunk: int = 500
+    # Done fan-out jobs (agenda published, round results) are deleted this many days after (-1: kept).
+    fanout_keep_days: int = 30
     delivery_limit: int = 5
     retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
     # The agenda's sign-in, honoured here (see treffpunkt_shared.auth): the same SESSION_SECRET as the agenda.
@@ -82,6 +84,7 @@ class Settings:
             digest_hour=env_int(env, "DIGEST_HOUR", base.digest_hour),
             digest_when_empty=bool(env_flag(env, "DIGEST_WHEN_EMPTY", base.digest_when_empty)),
             broadcast_chunk=env_int(env, "BROADCAST_CHUNK", base.broadcast_chunk),
+            fanout_keep_days=env_int(env, "FANOUT_KEEP_DAYS", base.fanout_keep_days),
             delivery_limit=env_int(env, "DELIVERY_LIMIT", base.delivery_limit),
             retry_delays_ms=env_ints(env, "RETRY_DELAYS_MS", base.retry_delays_ms),
             session_secret=env_str(env, "SESSION_SECRET", base.session_secret),

@@ -5,6 +5,10 @@ the inbox transaction (:func:`process_once`), so the read-model change, the queu
 record commit together or not at all. Mails are rendered before anything is written where the event alone
 has the data; a mail whose template data is missing raises :class:`RejectedMessage` and the event is
 dead-lettered with the reason, nothing half-rendered is queued.
+
+Events that go to many participants (``agenda.published``, ``round.results_published``) queue no mail here:
+they record a fan-out job (:func:`record_fanout`), which the scheduler expands into one mail per recipient in
+chunks, each its own transaction, so the consumer's transaction stays short however large the meeting.
 """
 from __future__ import annotations
 
@@ -23,9 +27,8 @@ from . import catalogue
 from .catalogue import Prepared
 from .erasure import erase_registration
 from .mail_queue import queue_mail
-from .models import agenda_changes, inbox, recipients
-from .read_models import (apply_agenda, apply_meeting, apply_registration, confirmed_recipients, insert_ignore,
-                          is_erased, meeting_revisions)
+from .models import agenda_changes, fanouts, inbox
+from .read_models import apply_agenda, apply_meeting, apply_registration, insert_ignore, is_erased, meeting_revisions
 
 log = logging.getLogger("treffpunkt.notify.handlers")
 
@@ -95,15 +98,26 @@ def on_meeting(engine, settings, envelope: Envelope, payload: dict) -> None:
     process_once(engine, inbox, envelope, lambda tx: apply_meeting(tx, payload))
 
 
+# Fan-out kinds (fanouts.kind) and the event each comes from (the mails' source type).
+FANOUT_EVENT_TYPES = {"agenda_published": "agenda.published", "round_results": "round.results_published"}
+
+
+def record_fanout(tx: sa.Connection, kind: str, envelope: Envelope, payload: dict) -> bool:
+    """The job of mailing one event to many participants, for the scheduler; False if the event's job is
+    there already (keyed by the envelope id). Only the event's payload is kept: it has no participant's
+    data, the recipients are read when the job is expanded."""
+    return insert_ignore(tx, fanouts, {
+        "id": str(envelope.id), "kind": kind, "meeting_id": str(payload["meeting"]["meeting_id"]),
+        "payload": json_ready(payload), "correlation_id": envelope.correlation_id, "status": "queued",
+        "expanded_through": None, "recipient_count": 0, "created_at": utcnow(), "done_at": None}, ["id"])
+
+
 def on_agenda_published(engine, settings, envelope: Envelope, payload: dict) -> None:
-    meeting, agenda = payload["meeting"], payload["agenda"]
+    """The agenda's read model now; the mails to the confirmed participants later, by the scheduler."""
 
     def work(tx):
-        apply_agenda(tx, meeting, agenda, published=True)
-        for recipient in confirmed_recipients(tx, meeting["meeting_id"]):
-            prepared = catalogue.agenda_published_mail(settings, meeting, agenda, recipient)
-            queue_prepared(tx, prepared, Source(str(envelope.id), envelope.correlation_id,
-                                                compact_body(str(envelope.id), envelope.type, prepared)))
+        apply_agenda(tx, payload["meeting"], payload["agenda"], published=True)
+        record_fanout(tx, "agenda_published", envelope, payload)
 
     process_once(engine, inbox, envelope, work)
 
@@ -127,17 +141,8 @@ def on_agenda_changed(engine, settings, envelope: Envelope, payload: dict) -> No
 
 
 def on_round_results(engine, settings, envelope: Envelope, payload: dict) -> None:
-    meeting, round_ = payload["meeting"], payload["round"]
-
-    def work(tx):
-        for recipient in confirmed_recipients(tx, meeting["meeting_id"]):
-            if not any(r["item_id"] == round_["item_id"] and r.get("held", True) for r in recipient.rounds or []):
-                continue
-            prepared = catalogue.round_results_mail(settings, payload, recipient)
-            queue_prepared(tx, prepared, Source(str(envelope.id), envelope.correlation_id,
-                                                compact_body(str(envelope.id), envelope.type, prepared)))
-
-    process_once(engine, inbox, envelope, work)
+    """The mails to the round's participants later, by the scheduler."""
+    process_once(engine, inbox, envelope, lambda tx: record_fanout(tx, "round_results", envelope, payload))
 
 
 HANDLERS = {

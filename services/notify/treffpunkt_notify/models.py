@@ -8,6 +8,8 @@ Read models (filled from events, never from another service's database):
   digests and failure warnings) and its latest agenda (``agenda.*``, newer revision wins).
 * ``agenda_changes``: edits of published agendas waiting to be grouped into one mail per participant.
 * ``broadcasts``: organisers' messages (draft → queued → sent), expanded into mails by the scheduler.
+* ``fanouts``: events that go to many participants (``agenda.published``, ``round.results_published``),
+  recorded by the consumer and expanded into mails by the scheduler in chunks.
 * ``erased_registrations``: registrations erased on request (ids only), so a late event cannot bring back
   a copy of the participant.
 """
@@ -114,6 +116,27 @@ broadcasts = sa.Table(
     # The last registration id expanded into mails: the expansion goes in chunks, each its own transaction.
     sa.Column("expanded_through", sa.String(36)),
     sa.Column("recipient_count", sa.Integer),
+)
+
+FANOUT_KINDS = ("agenda_published", "round_results")
+
+fanouts = sa.Table(
+    "fanouts", metadata,
+    # The event's envelope id: a redelivered event is the same job.
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(30), nullable=False),  # agenda_published | round_results
+    sa.Column("meeting_id", sa.String(36), nullable=False),
+    # The event's payload as the mail functions take it (JSON-ready): meeting snapshot, agenda or round and
+    # result. No participant's data: the recipients are read from ``recipients`` when it is expanded.
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("correlation_id", sa.String(64)),
+    sa.Column("status", sa.String(20), nullable=False),  # queued | done
+    # The last registration id expanded into mails (recipients in registration id order), chunk by chunk.
+    sa.Column("expanded_through", sa.String(36)),
+    sa.Column("recipient_count", sa.Integer, nullable=False, server_default="0"),  # mails queued by the job
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_fanouts_status", "status", "created_at"),
 )
 
 erased_registrations = sa.Table(

@@ -1,4 +1,5 @@
-"""The notify worker's scheduled work: grouped agenda changes, reminders, organisers' digests, broadcasts.
+"""The notify worker's scheduled work: grouped agenda changes, reminders, organisers' digests, broadcasts,
+and the mails of events that go to many participants (fan-outs: agenda published, round results).
 
 Each job is safe to run in any number of workers at once and after any restart:
 
@@ -6,7 +7,9 @@ Each job is safe to run in any number of workers at once and after any restart:
   edits are turned into mails and marked mailed, in one transaction; a second worker skips the meeting.
 * reminders: one mail per (meeting, registration, days) logical key; a second worker's insert does nothing.
 * digests: the meeting row is locked while ``last_digest_at`` moves on and the digests are queued.
-* broadcasts: expanded in chunks, each chunk with the broadcast row locked and its cursor moved on.
+* broadcasts and fan-outs: expanded in chunks, each chunk one transaction with the job's row locked
+  (``FOR UPDATE SKIP LOCKED``) and its cursor (``expanded_through``) moved on; a second worker skips the job
+  while a chunk is under way, and mails are unique by logical key anyway.
 
 Times come from ``clock`` (tests move it instead of the machine's clock).
 """
@@ -25,8 +28,8 @@ from treffpunkt_shared.logs import log_event
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
 from . import catalogue
-from .handlers import Source, compact_body, queue_prepared
-from .models import agenda_changes, broadcasts, mails, meetings, recipients
+from .handlers import FANOUT_EVENT_TYPES, Source, compact_body, queue_prepared
+from .models import agenda_changes, broadcasts, fanouts, mails, meetings, recipients
 
 log = logging.getLogger("treffpunkt.notify.scheduler")
 
@@ -68,8 +71,9 @@ class Scheduler:
     # ----------------------------------------------------------------------------------- loop
     def run_once(self) -> dict:
         done = {}
-        for name, job in (("broadcasts", self.expand_broadcasts), ("agenda_changes", self.send_agenda_changes),
-                          ("reminders", self.send_reminders), ("digests", self.send_digests)):
+        for name, job in (("broadcasts", self.expand_broadcasts), ("fanouts", self.expand_fanouts),
+                          ("agenda_changes", self.send_agenda_changes), ("reminders", self.send_reminders),
+                          ("digests", self.send_digests), ("fanouts_pruned", self.prune_fanouts)):
             try:
                 done[name] = job()
             except Exception as exc:  # one job failing must not stop the others, nor the loop
@@ -276,3 +280,75 @@ class Scheduler:
                 values.update(status="sent", expanded_at=self.clock())
             tx.execute(broadcasts.update().where(broadcasts.c.id == broadcast_id).values(**values))
         return count, finished
+
+
+    # ----------------------------------------------------------------------------------- fan-outs
+    def expand_fanouts(self) -> int:
+        """agenda.published and round.results_published, recorded by the consumer: one mail per recipient,
+        in chunks of ``broadcast_chunk`` recipients (registration id order), each chunk its own transaction."""
+        with self.engine.connect() as conn:
+            ids = [r.id for r in conn.execute(sa.select(fanouts.c.id).where(fanouts.c.status == "queued")
+                                              .order_by(fanouts.c.created_at))]
+        queued = 0
+        for fanout_id in ids:
+            while not self.stopped.is_set():
+                n, finished = self._expand_fanout_chunk(fanout_id)
+                queued += n
+                if finished:
+                    break
+        return queued
+
+    def _expand_fanout_chunk(self, fanout_id: str) -> tuple[int, bool]:
+        chunk = self.settings.broadcast_chunk
+        with self.engine.begin() as tx:
+            job = tx.execute(sa.select(fanouts).where(fanouts.c.id == fanout_id)
+                             .with_for_update(skip_locked=True)).first()
+            if job is None or job.status != "queued":
+                return 0, True  # another worker holds it (or finished it)
+            query = (sa.select(recipients).where(recipients.c.meeting_id == job.meeting_id,
+                                                 recipients.c.status == "confirmed")
+                     .order_by(recipients.c.registration_id))
+            if job.expanded_through:
+                query = query.where(recipients.c.registration_id > job.expanded_through)
+            rows = tx.execute(query.limit(chunk)).all()
+            payload, event_type = job.payload, FANOUT_EVENT_TYPES[job.kind]
+            count = 0
+            for recipient in rows:
+                try:
+                    prepared = self._fanout_mail(job.kind, payload, recipient)
+                except Exception as exc:
+                    log_event(log, "mail_not_rendered", logging.ERROR, kind=job.kind, fanout_id=job.id,
+                              registration_id=recipient.registration_id, error=str(exc)[:300])
+                    continue
+                if prepared is None:
+                    continue
+                count += queue_prepared(tx, prepared, Source(job.id, job.correlation_id,
+                                                             compact_body(job.id, event_type, prepared)))
+            finished = len(rows) < chunk
+            values = {"expanded_through": rows[-1].registration_id if rows else job.expanded_through,
+                      "recipient_count": (job.recipient_count or 0) + count}
+            if finished:
+                values.update(status="done", done_at=self.clock())
+            tx.execute(fanouts.update().where(fanouts.c.id == fanout_id).values(**values))
+        if finished:
+            log_event(log, "fanout_expanded", fanout_id=fanout_id, kind=job.kind, meeting_id=job.meeting_id,
+                      mails=values["recipient_count"])
+        return count, finished
+
+    def _fanout_mail(self, kind: str, payload: dict, recipient):
+        """The job's mail for one confirmed recipient, or None if it is not for them."""
+        if kind == "agenda_published":
+            return catalogue.agenda_published_mail(self.settings, payload["meeting"], payload["agenda"], recipient)
+        round_id = payload["round"]["item_id"]
+        if not any(r["item_id"] == round_id and r.get("held", True) for r in recipient.rounds or []):
+            return None  # results go to those holding a place in that round
+        return catalogue.round_results_mail(self.settings, payload, recipient)
+
+    def prune_fanouts(self) -> int:
+        """Done fan-out jobs are kept ``FANOUT_KEEP_DAYS`` (what went out when, how many mails), then deleted;
+        the inbox still knows the event, so a late redelivery does not bring the job back."""
+        if self.settings.fanout_keep_days < 0:
+            return 0  # -1: kept for good
+        cutoff = self.clock() - timedelta(days=self.settings.fanout_keep_days)
+        with self.engine.begin() as tx:
+            return tx.execute(fanouts.delete().where(fanouts.c.status == "done", fanouts.c.done_at < cutoff)).rowcount

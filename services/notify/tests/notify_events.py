@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -11,7 +10,6 @@ import pytest
 
 from treffpunkt_notify.app import MIGRATIONS
 from treffpunkt_notify.config import Settings
-from treffpunkt_notify.worker import worker_parts
 from treffpunkt_notify.worker import worker_parts
 from treffpunkt_shared.contracts import encode, make_envelope
 from treffpunkt_shared.db import make_engine, upgrade_database

@@ -18,7 +18,7 @@ def smtp():
     from treffpunkt_shared.testing import RecordingHandler, free_port
     handler = RecordingHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
     controller.start()
     yield handler, port
     controller.stop()

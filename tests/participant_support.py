@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 
 import requests
+
+from treffpunkt_shared.testing import parse_mail as shared_parse_mail
 
 ROUND_A = "Ungeklärte Identität"
 ROUND_B = "Flüchtlingsangelegenheiten in der Behörde"
@@ -82,7 +83,7 @@ def wait_for_meeting_page(registration_base: str, meeting: RoundsMeeting, timeou
 
 
 def parse_mail(data: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(data)
+    return shared_parse_mail(data)
 
 
 def text_of(message: EmailMessage) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from treffpunkt_shared.contracts import RejectedMessage
 from treffpunkt_notify.emails import build_message
+from treffpunkt_shared.testing import parse_mail
 
 TEXT = "Guten Tag Frau Müller,\n\nIhre Anmeldung ist eingegangen. Straße, Größe, ÄÖÜ.\n" + "x" * 200 + "\n.\nEnde\n"
 HTML = "<p>Guten Tag Frau Müller</p>\n<p>=3D bleibt =3D, --=_ bleibt Text</p>\n"
@@ -73,7 +74,7 @@ def test_line_breaks_in_names_and_subjects_never_make_a_header_of_their_own():
 
 
 @pytest.mark.parametrize("address", ["no-at-sign", "a b@example.org", "x@example.org\r\nBcc: y@example.org",
-                                     "<x@example.org>", "jürgen@example.org"])
+                                     "<x@example.org>", '"x"@example.org', "x@"])
 def test_an_unusable_recipient_address_is_refused(address):
     with pytest.raises(RejectedMessage):
         build(recipient_email=address)
@@ -83,3 +84,20 @@ def test_a_display_name_with_specials_is_quoted_not_split_into_addresses():
     msg = parsed(build(recipient_name='Müller, Anna "Ref. 3"'))
     assert len(msg["To"].addresses) == 1
     assert msg["To"].addresses[0].display_name == 'Müller, Anna "Ref. 3"'
+
+
+def test_an_umlaut_domain_is_written_in_idna_form_and_the_mail_stays_seven_bit():
+    raw = build(recipient_email="juergen@gießen.de")
+    assert raw.isascii()
+    assert parsed(raw)["To"].addresses[0].addr_spec == "juergen@xn--gieen-nqa.de"
+
+
+def test_an_umlaut_before_the_at_sign_is_written_as_utf8_not_as_an_encoded_word():
+    # Encoded words are not allowed inside an address (RFC 2047); RFC 6532 puts the address in UTF-8.
+    raw = build(recipient_email="weiß@example.org", recipient_name="Jürgen Weiß")
+    to_line = next(line for line in raw.split(b"\r\n") if line.startswith(b"To:"))
+    assert "weiß@example.org".encode() in to_line and b"=?" not in to_line.split(b"<")[1]
+    msg = parse_mail(raw)
+    assert msg["To"].addresses[0].addr_spec == "weiß@example.org"
+    assert msg["To"].addresses[0].display_name == "Jürgen Weiß"
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == TEXT

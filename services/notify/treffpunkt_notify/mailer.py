@@ -26,6 +26,8 @@ from typing import Callable
 
 from treffpunkt_shared.timeutil import utcnow
 
+from .mime import UnusableAddress, envelope_address
+
 
 class TemporaryMailError(Exception):
     """Try again later: SMTP 4xx, connection refused or lost, timeout."""
@@ -43,14 +45,25 @@ def _classify(code: int, text: str) -> Exception:
 class _CommitPointSMTP(smtplib.SMTP):
     def send_with_commit(self, from_addr: str, to_addr: str, message: bytes, commit: Callable[[], None]) -> None:
         self.ehlo_or_helo_if_needed()
-        code, resp = self.mail(from_addr)
-        if code != 250:
-            self.rset()
-            raise _classify(code, resp.decode(errors="replace"))
-        code, resp = self.rcpt(to_addr)
-        if code not in (250, 251):
-            self.rset()
-            raise _classify(code, resp.decode(errors="replace"))
+        options = []
+        if not (from_addr + to_addr).isascii():
+            # An address with a non-ASCII local part (weiß@…) exists only for servers offering SMTPUTF8.
+            if not self.has_extn("smtputf8"):
+                raise PermanentMailError(f"the SMTP server does not offer SMTPUTF8, which the address "
+                                         f"{to_addr!r} needs")
+            options = ["SMTPUTF8", "BODY=8BITMIME"] if self.has_extn("8bitmime") else ["SMTPUTF8"]
+            self.command_encoding = "utf-8"
+        try:
+            code, resp = self.mail(from_addr, options)
+            if code != 250:
+                self.rset()
+                raise _classify(code, resp.decode(errors="replace"))
+            code, resp = self.rcpt(to_addr)
+            if code not in (250, 251):
+                self.rset()
+                raise _classify(code, resp.decode(errors="replace"))
+        finally:
+            self.command_encoding = "ascii"
         code, resp = self.docmd("data")
         if code != 354:
             self.rset()
@@ -117,6 +130,10 @@ class SmtpMailer:
             self._smtp = None
 
     def send(self, sender: str, recipient: str, message: bytes, commit: Callable[[], None]) -> None:
+        try:
+            recipient = envelope_address(recipient)
+        except UnusableAddress:
+            raise PermanentMailError(f"unusable recipient address {recipient!r}") from None
         smtp = self._connect()
         try:
             smtp.send_with_commit(sender, recipient, message, commit)

@@ -8,7 +8,8 @@ per mail. The structure here is the same one the standard library builds for tex
     multipart/mixed: [multipart/alternative: text/plain, text/html, text/calendar; method=…],
                      application/ics attachment "einladung.ics"       (with an invitation)
 
-All parts are 7-bit clean (quoted-printable text, base64 attachment, RFC 2047 headers), lines end in CRLF
+All parts are 7-bit clean (quoted-printable text, base64 attachment, RFC 2047 headers; only an address
+with a non-ASCII local part is UTF-8, as RFC 6532 wants it), lines end in CRLF
 as SMTP wants them, and no line is longer than 78 characters. Header values pass through
 :func:`header_safe` first, so no value can start a header line of its own.
 """
@@ -19,6 +20,8 @@ import re
 import secrets
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+
+import idna
 
 _LINE_BREAKS = re.compile(r"[\r\n\t\x00-\x1f\x7f\u2028\u2029\x85]+")
 CRLF = b"\r\n"
@@ -43,13 +46,38 @@ def _encoded(name: str, value: str) -> bytes:
     return f"{name}: {folded}".encode("ascii")
 
 
-def mailbox(display_name: str, address: str) -> str:
-    """``Name <local@domain>`` for a header, the name encoded where needed; raises :class:`UnusableAddress`."""
+def _ascii_domain(domain: str) -> str:
+    if domain.isascii():
+        return domain
+    try:
+        # An internationalised domain in its "xn--" form, which every server takes. IDNA 2008 (the idna
+        # package): the standard library's IDNA 2003 turns gießen.de into giessen.de, another domain.
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise UnusableAddress("unusable recipient address") from None
+
+
+def envelope_address(address: str) -> str:
+    """``local@domain`` as SMTP and the header carry it: the domain in IDNA form; a non-ASCII local part stays
+    UTF-8 (only a server offering SMTPUTF8 takes it, see :mod:`.mailer`). Raises :class:`UnusableAddress`."""
     local, _, domain = address.rpartition("@")
     if (not local or not domain or _LINE_BREAKS.search(address) or " " in address or "<" in address
-            or ">" in address or not address.isascii()):
+            or ">" in address or '"' in address):
         raise UnusableAddress("unusable recipient address")
-    return formataddr((header_safe(display_name), address), charset="utf-8")
+    return f"{local}@{_ascii_domain(domain)}"
+
+
+def mailbox(display_name: str, address: str) -> str:
+    """``Name <local@domain>`` for a header, the name encoded where needed; raises :class:`UnusableAddress`.
+    A non-ASCII local part is written as UTF-8 (RFC 6532): encoded words are not allowed in an address."""
+    address = envelope_address(address)
+    name = header_safe(display_name)
+    if address.isascii():
+        return formataddr((name, address), charset="utf-8")
+    if not name:
+        return f"<{address}>"
+    placeholder = "x@x.invalid"
+    return formataddr((name, placeholder), charset="utf-8")[:-len(placeholder) - 2] + f"<{address}>"
 
 
 def sender_mailbox(sender: str) -> str:
@@ -83,7 +111,7 @@ def compose(*, sender: str, to: str, subject: str, date, message_id: str, text: 
     headers = [
         _encoded("Subject", subject),
         f"From: {sender}".encode("ascii"),
-        f"To: {to}".encode("ascii"),
+        f"To: {to}".encode("utf-8"),  # ASCII unless the address needs UTF-8 (see mailbox)
         f"Date: {format_datetime(date)}".encode("ascii"),
         f"Message-ID: {header_safe(message_id)}".encode("ascii"),
         b"Auto-Submitted: auto-generated",

@@ -161,10 +161,10 @@ def _register(tx, settings, meeting_id: str, registration_id: str, data: dict, c
     if gets_place:
         take_place(tx, meeting_id, authority)
         meeting_dict["seats_taken"] += 1
-    else:
-        meeting_dict["waitlist_length"] = values["waitlist_ticket"]
         if chosen:
             hold_rounds(tx, meeting_id, registration_id, strict=True)
+    else:
+        meeting_dict["waitlist_length"] = values["waitlist_ticket"]
     token = links.new_link(tx, registration_id, links.CONFIRM, confirm_by)
     # The state just written, from the values at hand rather than read back (one query fewer): the columns
     # not written are the ones a new registration leaves empty; the meeting row was read under the lock,

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import escape
+
 from treffpunkt_shared.contracts import json_ready
 
 from .emails import build_message, render
@@ -255,14 +257,44 @@ def round_results_mail(settings, payload: dict, recipient) -> Prepared:
                    registration_id=recipient.registration_id)
 
 
-def broadcast_mail(settings, meeting: dict, broadcast, recipient) -> Prepared:
-    context = {**_recipient_context(recipient), "meeting": meeting, "subject": broadcast.subject,
-               "body": broadcast.body, "sender_name": broadcast.created_by}
-    return _finish(settings, "broadcast",
-                   f"broadcast:{meeting['meeting_id']}:{recipient.registration_id}:{broadcast.id}",
-                   context=context, recipient_email=recipient.participant["email"],
-                   recipient_name=full_name(recipient.participant), meeting_id=meeting["meeting_id"],
-                   registration_id=recipient.registration_id)
+def broadcast_mail(settings, meeting: dict, broadcast, recipient, *, rendered: dict | None = None) -> Prepared:
+    """``rendered``: a dict the caller keeps for one broadcast (the scheduler: per chunk). The broadcast is then
+    rendered once per combination of links present, with markers where each recipient's name and links go,
+    and each mail only puts those in (escaped for HTML as the template would). The same text as rendering it
+    per recipient (tested), for a fraction of the CPU of 5,000 renders."""
+    key = f"broadcast:{meeting['meeting_id']}:{recipient.registration_id}:{broadcast.id}"
+    participant, links = recipient.participant, links_of(recipient.links)
+    personal = {"first_name": participant.get("first_name"), "last_name": participant.get("last_name"),
+                **{name: value for name, value in links.items() if value}}
+    if rendered is None or any(not isinstance(v, str) or _MARK in v for v in personal.values()):
+        context = {**_recipient_context(recipient), "meeting": meeting, "subject": broadcast.subject,
+                   "body": broadcast.body, "sender_name": broadcast.created_by}
+        return _finish(settings, "broadcast", key, context=context, recipient_email=participant["email"],
+                       recipient_name=full_name(participant), meeting_id=meeting["meeting_id"],
+                       registration_id=recipient.registration_id)
+    shape = tuple(sorted(name for name, value in links.items() if value))
+    if shape not in rendered:
+        marked = {name: f"{_MARK}{name}{_MARK}" for name in personal}
+        context = {"participant": {**participant, "first_name": marked["first_name"],
+                                   "last_name": marked["last_name"]},
+                   "links": {name: marked.get(name) for name in links},
+                   "registration_id": recipient.registration_id, "meeting": meeting,
+                   "subject": broadcast.subject, "body": broadcast.body, "sender_name": broadcast.created_by}
+        rendered[shape] = render("broadcast", json_ready(context))
+    subject, text, html = rendered[shape]
+    for name, value in personal.items():
+        mark = f"{_MARK}{name}{_MARK}"
+        subject, text, html = (subject.replace(mark, value), text.replace(mark, value),
+                               html.replace(mark, str(escape(value))))
+    message = build_message(sender=settings.mail_from, recipient_name=full_name(participant),
+                            recipient_email=participant["email"], subject=subject, text=text, html=html)
+    return Prepared("broadcast", key[:200], participant["email"], subject, message, str(meeting["meeting_id"]),
+                    str(recipient.registration_id))
+
+
+# Marks the places of a recipient's values in a broadcast rendered once (a private-use character, which
+# neither escaping nor the templates change and no name or link contains).
+_MARK = "\ue000"
 
 
 # ------------------------------------------------------------------------------------------ organisers

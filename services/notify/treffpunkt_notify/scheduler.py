@@ -262,12 +262,14 @@ class Scheduler:
                 query = query.where(recipients.c.registration_id > b.expanded_through)
             rows = tx.execute(query.limit(chunk)).all()
             wanted = audience_filter(b.audience, b.audience_value)
+            rendered: dict = {}  # the broadcast rendered once per shape of links (catalogue.broadcast_mail)
             count = 0
             for recipient in rows:
                 if not wanted(recipient):
                     continue
                 try:
-                    prepared = catalogue.broadcast_mail(self.settings, meeting.state, b, recipient)
+                    prepared = catalogue.broadcast_mail(self.settings, meeting.state, b, recipient,
+                                                        rendered=rendered)
                 except Exception as exc:
                     log_event(log, "mail_not_rendered", logging.ERROR, kind="broadcast",
                               registration_id=recipient.registration_id, error=str(exc)[:300])

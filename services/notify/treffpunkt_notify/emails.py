@@ -73,16 +73,11 @@ ORGANISER_KINDS = ("organiser_digest", "organiser_mail_failed")
 KINDS = PARTICIPANT_KINDS + ORGANISER_KINDS
 
 
-def header_text(value: str) -> str:
-    """A header value with no way to start a new header line."""
-    return header_safe(value)
-
-
 def render(kind: str, context: dict) -> tuple[str, str, str]:
     """(subject, plain text, html) for the mail ``kind``; :class:`RejectedMessage` if data is missing."""
     context = {**context, "kind": kind}
     try:
-        subject = header_text(_ENV.get_template(f"{kind}/subject.txt").render(context))
+        subject = header_safe(_ENV.get_template(f"{kind}/subject.txt").render(context))
         context["subject"] = subject  # the HTML title: printed by an autoescaped template, not included
         text = _ENV.get_template("layout.txt").render(context)
         html = _ENV.get_template("layout.html").render(context)

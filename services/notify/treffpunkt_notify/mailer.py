@@ -20,7 +20,6 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Callable
 

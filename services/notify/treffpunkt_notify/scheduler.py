@@ -237,13 +237,16 @@ class Scheduler:
 
     # ----------------------------------------------------------------------------------- broadcasts
     def expand_broadcasts(self) -> int:
+        return self._expand_queued(broadcasts, broadcasts.c.queued_at, self._expand_chunk)
+
+    def _expand_queued(self, jobs: sa.Table, order_by, expand_chunk) -> int:
+        """Every queued job of ``jobs`` (broadcasts, fan-outs), chunk after chunk until it is done."""
         with self.engine.connect() as conn:
-            ids = [r.id for r in conn.execute(sa.select(broadcasts.c.id).where(broadcasts.c.status == "queued")
-                                              .order_by(broadcasts.c.queued_at))]
+            ids = [r.id for r in conn.execute(sa.select(jobs.c.id).where(jobs.c.status == "queued").order_by(order_by))]
         queued = 0
-        for broadcast_id in ids:
+        for job_id in ids:
             while not self.stopped.is_set():
-                n, finished = self._expand_chunk(broadcast_id)
+                n, finished = expand_chunk(job_id)
                 queued += n
                 if finished:
                     break
@@ -283,22 +286,11 @@ class Scheduler:
             tx.execute(broadcasts.update().where(broadcasts.c.id == broadcast_id).values(**values))
         return count, finished
 
-
     # ----------------------------------------------------------------------------------- fan-outs
     def expand_fanouts(self) -> int:
         """agenda.published and round.results_published, recorded by the consumer: one mail per recipient,
         in chunks of ``broadcast_chunk`` recipients (registration id order), each chunk its own transaction."""
-        with self.engine.connect() as conn:
-            ids = [r.id for r in conn.execute(sa.select(fanouts.c.id).where(fanouts.c.status == "queued")
-                                              .order_by(fanouts.c.created_at))]
-        queued = 0
-        for fanout_id in ids:
-            while not self.stopped.is_set():
-                n, finished = self._expand_fanout_chunk(fanout_id)
-                queued += n
-                if finished:
-                    break
-        return queued
+        return self._expand_queued(fanouts, fanouts.c.created_at, self._expand_fanout_chunk)
 
     def _expand_fanout_chunk(self, fanout_id: str) -> tuple[int, bool]:
         chunk = self.settings.broadcast_chunk

@@ -27,22 +27,12 @@ from kombu.mixins import ConsumerMixin
 from ..contracts import Contract, Envelope, RejectedMessage, parse_envelope
 from ..logs import log_event
 from .connection import CONFIRM_TIMEOUT_SECONDS, connect
+from .tables import insert_statement
 from .topology import Topology, supports_broker_features
 
 log = logging.getLogger("treffpunkt.consumer")
 
 Handler = Callable[[Envelope, Contract, dict], None]
-
-
-_INBOX_INSERTS: dict[sa.Table, sa.Insert] = {}
-
-
-def _inbox_insert(inbox: sa.Table) -> sa.Insert:
-    # Built once per table and given its values at execution: it runs for every message.
-    statement = _INBOX_INSERTS.get(inbox)
-    if statement is None:
-        statement = _INBOX_INSERTS[inbox] = inbox.insert()
-    return statement
 
 
 def process_once(engine: sa.Engine, inbox: sa.Table, envelope: Envelope,
@@ -51,7 +41,7 @@ def process_once(engine: sa.Engine, inbox: sa.Table, envelope: Envelope,
     try:
         with engine.begin() as tx:
             # Insert first: a second worker holding the same message waits on this key and then fails it.
-            tx.execute(_inbox_insert(inbox), {"message_id": str(envelope.id), "type": envelope.type,
+            tx.execute(insert_statement(inbox), {"message_id": str(envelope.id), "type": envelope.type,
                                               "processed_at": datetime.now(timezone.utc)})
             work(tx)
         return True

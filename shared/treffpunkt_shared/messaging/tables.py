@@ -44,11 +44,12 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
 _INSERTS: dict[sa.Table, sa.Insert] = {}
 
 
-def _insert_statement(outbox: sa.Table) -> sa.Insert:
-    # Built once per table: constructing a statement per call costs about as much CPU as running it.
-    statement = _INSERTS.get(outbox)
+def insert_statement(table: sa.Table) -> sa.Insert:
+    """``table.insert()``, built once per table and given its values at execution (outbox and inbox rows are
+    written for every message: building a statement per call costs about as much CPU as running it)."""
+    statement = _INSERTS.get(table)
     if statement is None:
-        statement = _INSERTS[outbox] = outbox.insert()
+        statement = _INSERTS[table] = table.insert()
     return statement
 
 
@@ -65,7 +66,7 @@ def add_to_outbox(tx: sa.Connection, outbox: sa.Table, contract: Contract, paylo
                   producer: str, correlation_id: str | None = None) -> str:
     """Write an event in the caller's transaction; the relay publishes it after commit."""
     values = outbox_message(contract, payload, producer=producer, correlation_id=correlation_id)
-    tx.execute(_insert_statement(outbox), values)
+    tx.execute(insert_statement(outbox), values)
     return values["message_id"]
 
 

@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Callable
 
+import sqlalchemy as sa
 from flask import Blueprint, Flask, g, jsonify, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType, BadRequest
@@ -57,6 +58,20 @@ def loggable_path() -> str:
     and nothing secret goes into logs. Paths no route matches are logged as they are."""
     rule = request.url_rule
     return rule.rule if rule is not None else request.path
+
+
+DATABASE_UNAVAILABLE = ("Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal. / "
+                        "The service is briefly unavailable. Please try again in a moment.")
+RETRY_AFTER_S = 5
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` says the database cannot be reached or cannot serve now (down, restarting, refusing
+    connections, the pool exhausted, a deadlock or serialisation victim): worth a retry, not a bug."""
+    if isinstance(exc, sa.exc.TimeoutError):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and (exc.connection_invalidated
+                                                    or isinstance(exc, sa.exc.OperationalError))
 
 
 NUL_MESSAGE = "Das Zeichen NUL ist nicht erlaubt. / The NUL character is not allowed."
@@ -125,6 +140,15 @@ def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] |
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if database_unavailable(exc):
+            # A restart or an outage of PostgreSQL is the operators' business, not a bug: the client is told
+            # to come back (503 + Retry-After) and nothing was written (the transaction did not commit).
+            log_event(log, "database_unavailable", logging.WARNING, correlation_id=g.get("correlation_id"),
+                      error=repr(exc)[:300])
+            headers = {"Retry-After": str(RETRY_AFTER_S)}
+            if wants_json() or html_error is None:
+                return jsonify(error="service_unavailable", message=DATABASE_UNAVAILABLE), 503, headers
+            return html_error(503, DATABASE_UNAVAILABLE), 503, headers
         log.exception("unhandled_error", extra={"correlation_id": g.get("correlation_id")})
         message = "Ein interner Fehler ist aufgetreten. / An internal error occurred."
         if wants_json() or html_error is None:

@@ -46,3 +46,12 @@ def test_a_payload_missing_a_field_is_rejected_naming_the_field():
     del envelope["payload"]["participant"]["email"]
     with pytest.raises(RejectedMessage, match="email"):
         parse_envelope(json.dumps(envelope).encode(), "application/json")
+
+
+def test_a_correlation_id_longer_than_the_tables_keep_is_rejected_at_once_naming_the_field():
+    # Unchecked, it would fail every insert of the consumer's transaction and be retried as if transient.
+    envelope = make_envelope(REGISTRATION_CONFIRMED, registration_payload(), producer="registration")
+    accepted, _, _ = parse_envelope(encode({**envelope, "correlation_id": "c" * 64}), "application/json")
+    assert accepted.correlation_id == "c" * 64
+    with pytest.raises(RejectedMessage, match="correlation_id"):
+        parse_envelope(encode({**envelope, "correlation_id": "c" * 65}), "application/json")

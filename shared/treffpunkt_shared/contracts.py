@@ -346,13 +346,19 @@ CONTRACTS: dict[str, Contract] = {
 }
 
 
+# The services' tables keep a correlation id in 64 characters; a longer one from some producer would fail
+# every insert (and look like a transient error), so the envelope refuses it up front.
+MAX_CORRELATION_ID_LENGTH = 64
+
+
 class EnvelopeSchema(Schema):
     id = fields.UUID(required=True)
     type = fields.String(required=True, validate=validate.Length(min=1, max=100))
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     occurred_at = fields.DateTime(required=True)
     producer = fields.String(required=True)
-    correlation_id = fields.String(load_default=None, allow_none=True)
+    correlation_id = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.Length(max=MAX_CORRELATION_ID_LENGTH))
     payload = fields.Dict(required=True)
 
 

@@ -12,11 +12,12 @@ from flask import Blueprint, Flask, g, jsonify, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType, BadRequest
 
+from .contracts import MAX_CORRELATION_ID_LENGTH
 from .logs import log_event
 
 log = logging.getLogger("treffpunkt.http")
 MAX_BODY_BYTES = 64 * 1024
-_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CORRELATION_ID = re.compile(rf"^[A-Za-z0-9._-]{{1,{MAX_CORRELATION_ID_LENGTH}}}$")
 
 
 class InvalidInput(Exception):

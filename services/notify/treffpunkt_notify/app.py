@@ -15,6 +15,7 @@ from treffpunkt_shared.messaging.connection import is_broker_reachable
 from . import organiser_pages, organiser_views, views
 from .config import Settings
 from .mailer import mailer_for
+from .mime import checked_sender
 from .page_texts import catalog, install_labels
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
                public_mail_capture: bool = False) -> Flask:
     """``public_mail_capture``: show captured mails without sign-in (the embedded demo only, see views.py)."""
     settings = settings or Settings.from_env()
+    checked_sender(settings.mail_from)  # previews render with it: refused at start, not on every page
     engine = engine or make_engine(settings.database_url)
     app = Flask(__name__)
     app.extensions["treffpunkt"] = {"engine": engine, "settings": settings,

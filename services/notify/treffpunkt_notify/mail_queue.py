@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from email.utils import parseaddr
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,6 +28,7 @@ from treffpunkt_shared.messaging.tables import add_dead_letter_to_outbox, add_to
 from treffpunkt_shared.timeutil import utcnow
 
 from .mailer import PermanentMailError, TemporaryMailError
+from .mime import checked_sender
 from .models import mails, outbox
 
 log = logging.getLogger("treffpunkt.notify.sender")
@@ -104,7 +104,8 @@ class MailSender:
         self.engine = engine
         self.mailer = mailer
         self.sender_address = sender_address
-        self._envelope_address: str | None = None
+        # Checked here, at start: an unusable MAIL_FROM stops the worker instead of failing every mail.
+        self.envelope_sender = checked_sender(sender_address)
         self.retry_delays_s = retry_delays_s
         self.dead_letter_queue = dead_letter_queue
         self.idle_seconds = idle_seconds
@@ -142,7 +143,7 @@ class MailSender:
             tx.commit()
 
         try:
-            self.mailer.send(self._envelope_sender(), row.recipient, row.message, commit_sent)
+            self.mailer.send(self.envelope_sender, row.recipient, row.message, commit_sent)
         except TemporaryMailError as exc:
             self._after_failure(conn, tx, row, str(exc), permanent=False)
         except PermanentMailError as exc:
@@ -157,11 +158,6 @@ class MailSender:
         with conn.begin():
             return conn.execute(sa.select(mails.c.id).where(
                 mails.c.status == "pending", mails.c.next_attempt_at <= utcnow()).limit(1)).first() is not None
-
-    def _envelope_sender(self) -> str:
-        if self._envelope_address is None:
-            self._envelope_address = parseaddr(self.sender_address)[1]
-        return self._envelope_address
 
     def _after_failure(self, conn: sa.Connection, tx, row, error: str, *, permanent: bool) -> None:
         attempts = row.attempts + 1

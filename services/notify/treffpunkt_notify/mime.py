@@ -85,6 +85,17 @@ def sender_mailbox(sender: str) -> str:
     return mailbox(name, address)
 
 
+def checked_sender(sender: str) -> str:
+    """``MAIL_FROM`` checked once at start: unusable, every mail would fail to render; the envelope address
+    (``MAIL FROM``) it gives is returned. A non-ASCII local part is allowed and then needs SMTPUTF8 like a
+    recipient's would."""
+    try:
+        sender_mailbox(sender)
+        return envelope_address(parseaddr(header_safe(sender))[1])
+    except UnusableAddress:
+        raise ValueError(f"MAIL_FROM is not a usable sender address: {sender!r}") from None
+
+
 def _text_part(subtype: str, text: str, extra_params: str = "") -> bytes:
     # Normalised to LF first, so b2a_qp sees one kind of line end; CRLF on the wire afterwards.
     body = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
@@ -110,7 +121,7 @@ def compose(*, sender: str, to: str, subject: str, date, message_id: str, text: 
     """The whole mail. ``sender`` and ``to`` come from :func:`sender_mailbox` / :func:`mailbox`."""
     headers = [
         _encoded("Subject", subject),
-        f"From: {sender}".encode("ascii"),
+        f"From: {sender}".encode("utf-8"),  # as To: below
         f"To: {to}".encode("utf-8"),  # ASCII unless the address needs UTF-8 (see mailbox)
         f"Date: {format_datetime(date)}".encode("ascii"),
         f"Message-ID: {header_safe(message_id)}".encode("ascii"),

@@ -8,6 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> sa.Engine:
     """An engine whose errors never show the statement's parameters (``hide_parameters``): the consumers,
     relays and jobs log ``repr(exc)``, and parameters are names and email addresses."""
@@ -26,6 +30,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # SQLite's lower() (and so ILIKE and case-blind sorting) knows ASCII only: "SCHÄFER" would not
+            # find "Schäfer". Python's replaces it on this connection; no index uses lower(), so none goes stale.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2,

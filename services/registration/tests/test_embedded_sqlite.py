@@ -31,3 +31,25 @@ def test_concurrent_registrations_on_sqlite_never_overbook_and_never_fail(tmp_pa
     with engine.connect() as conn:
         assert conn.execute(sa.select(meetings.c.seats_taken)).scalar() == 5
     engine.dispose()
+
+
+def test_the_organisers_search_on_sqlite_ignores_the_case_of_umlauts_as_on_postgresql(tmp_path):
+    from registration_testing import bearer, organiser, registered
+    settings = replace(Settings(), database_url=f"sqlite:///{tmp_path}/registration.db", amqp_url="memory://",
+                       session_secret=SECRET)
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine, MIGRATIONS)
+    client = create_app(settings, engine=engine).test_client()
+    meeting_id = publish_meeting(engine, capacity=5)
+    registered(engine, settings, meeting_id, 1, first_name="Bernd", last_name="Schäfer")
+    registered(engine, settings, meeting_id, 2, first_name="Özlem", last_name="Adler", organisation="BAMF")
+    url = f"/api/organiser/meetings/{meeting_id}/registrations"
+
+    def found(q):
+        r = client.get(url, query_string={"q": q}, headers=bearer(organiser(meeting_id)))
+        assert r.status_code == 200, r.json
+        return [p["first_name"] for p in r.json["registrations"]]
+
+    assert found("SCHÄFER") == ["Bernd"] and found("schäfer") == ["Bernd"]
+    assert found("özlem") == ["Özlem"] and found("ÖZLEM") == ["Özlem"]
+    engine.dispose()

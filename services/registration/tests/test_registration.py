@@ -34,7 +34,7 @@ def test_when_writing_the_event_fails_the_registration_is_not_saved_either(clien
 
     monkeypatch.setattr(registration_events, "add_to_outbox", broken)
     r = client.post(f"/api/meetings/{meeting_id}/registrations", json=person())
-    assert r.status_code == 500
+    assert r.status_code == 503 and r.headers["Retry-After"]  # the participant is asked to try again
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(registrations)).scalar() == 0
         assert conn.execute(sa.select(meetings.c.seats_taken)).scalar() == 0

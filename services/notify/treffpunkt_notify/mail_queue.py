@@ -8,6 +8,8 @@ claims a mail with ``FOR UPDATE SKIP LOCKED`` and holds that lock while it
 talks to the SMTP server, over its own SMTP connection, which it reuses. The
 lock is what makes a second sender skip the mail; the commit of "sent" before
 the final "." (see :mod:`.mailer`) is what makes a crash unable to send it twice.
+No mail of an erased registration is claimed, and "sent" is only committed while the registration has no
+tombstone: one erased after the claim is deleted instead and its DATA abandoned (see :mod:`.erasure`).
 Sending is mostly waiting (SMTP and database round trips), so a few senders
 multiply the mail rate.
 """
@@ -27,7 +29,8 @@ from treffpunkt_shared.logs import log_event
 from treffpunkt_shared.messaging.tables import add_dead_letter_to_outbox, add_to_outbox
 from treffpunkt_shared.timeutil import utcnow
 
-from .mailer import PermanentMailError, TemporaryMailError
+from .erasure import not_erased
+from .mailer import MailWithdrawn, PermanentMailError, TemporaryMailError
 from .mime import checked_sender
 from .models import mails, outbox
 
@@ -42,11 +45,21 @@ _INSERT_MAIL = {
     name: dialect_insert(mails).on_conflict_do_nothing(index_elements=[mails.c.logical_key]).returning(mails.c.id)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_CLAIM_DUE = (sa.select(mails).where(mails.c.status == "pending", mails.c.next_attempt_at <= sa.bindparam("now"))
-              .order_by(mails.c.next_attempt_at).limit(1).with_for_update(skip_locked=True))
+# A transaction that raced an erasure can queue a mail for the erased registration after the erasure
+# committed: such a mail is never due (the scheduler's sweep deletes it).
+_NOT_ERASED = not_erased(mails.c.registration_id)
+_DUE = sa.and_(mails.c.status == "pending", mails.c.next_attempt_at <= sa.bindparam("now"), _NOT_ERASED)
+_CLAIM_DUE = sa.select(mails).where(_DUE).order_by(mails.c.next_attempt_at).limit(1).with_for_update(skip_locked=True)
+_HAS_DUE = sa.select(mails.c.id).where(_DUE).limit(1)
 _ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit = off")
-_MARK_SENT = (mails.update().where(mails.c.id == sa.bindparam("mail_id"))
+# No row when the registration was erased after the claim: checked in the statement that marks the mail, so
+# it costs no round trip and sees every erasure committed before that statement. One committed between it and
+# the final "." (a round trip) is too late for the mail; its row goes in the sweep.
+_MARK_SENT = (mails.update().where(mails.c.id == sa.bindparam("mail_id"), _NOT_ERASED)
               .values(status="sent", sent_at=sa.bindparam("now"), attempts=sa.bindparam("attempt"), last_error=None))
+_MARK_FAILED = (mails.update().where(mails.c.id == sa.bindparam("mail_id"), _NOT_ERASED)
+                .values(status="failed", attempts=sa.bindparam("attempt"), last_error=sa.bindparam("error")))
+_DELETE_MAIL = mails.delete().where(mails.c.id == sa.bindparam("mail_id"))
 
 
 def queue_mail(tx: sa.Connection, *, logical_key: str, kind: str, source_message_id: str, source_body: bytes,
@@ -128,7 +141,11 @@ class MailSender:
             return False
 
         def commit_sent():
-            conn.execute(_MARK_SENT, {"mail_id": row.id, "now": utcnow(), "attempt": row.attempts + 1})
+            marked = conn.execute(_MARK_SENT, {"mail_id": row.id, "now": utcnow(), "attempt": row.attempts + 1})
+            if marked.rowcount == 0:
+                self._withdraw(conn, row)
+                tx.commit()
+                raise MailWithdrawn(row.id)  # the mailer abandons the DATA: the server discards the message
             add_to_outbox(conn, outbox, NOTIFICATION_SENT,
                           {"notification_id": row.id, "kind": row.kind,
                            "source_message_id": row.source_message_id},
@@ -148,6 +165,8 @@ class MailSender:
             self._after_failure(conn, tx, row, str(exc), permanent=False)
         except PermanentMailError as exc:
             self._after_failure(conn, tx, row, str(exc), permanent=True)
+        except MailWithdrawn:
+            pass  # deleted and logged in commit_sent
         else:
             log_event(log, "mail_sent", mail_id=row.id, kind=row.kind, message_id=row.source_message_id,
                       correlation_id=row.correlation_id, attempt=row.attempts + 1)
@@ -156,8 +175,7 @@ class MailSender:
     def _has_due(self, conn: sa.Connection) -> bool:
         # Without it an idle sender would take a token for every empty poll.
         with conn.begin():
-            return conn.execute(sa.select(mails.c.id).where(
-                mails.c.status == "pending", mails.c.next_attempt_at <= utcnow()).limit(1)).first() is not None
+            return conn.execute(_HAS_DUE, {"now": utcnow()}).first() is not None
 
     def _after_failure(self, conn: sa.Connection, tx, row, error: str, *, permanent: bool) -> None:
         attempts = row.attempts + 1
@@ -169,8 +187,11 @@ class MailSender:
         with (tx if tx.is_active else conn.begin()):
             if gave_up:
                 reason = f"{'permanent' if permanent else 'temporary'} SMTP failure, attempt {attempts}: {error}"
-                conn.execute(mails.update().where(mails.c.id == row.id).values(
-                    status="failed", attempts=attempts, last_error=error[:1000]))
+                if conn.execute(_MARK_FAILED, {"mail_id": row.id, "attempt": attempts,
+                                               "error": error[:1000]}).rowcount == 0:
+                    # Erased since the claim: no dead letter (it holds the source event) and no warning.
+                    self._withdraw(conn, row)
+                    return
                 add_to_outbox(conn, outbox, NOTIFICATION_FAILED,
                               {"notification_id": row.id, "kind": row.kind,
                                "source_message_id": row.source_message_id, "reason": reason[:500]},
@@ -195,6 +216,12 @@ class MailSender:
         log_event(log, "mail_failed" if gave_up else "mail_retry_scheduled", logging.WARNING, mail_id=row.id,
                   kind=row.kind, message_id=row.source_message_id, correlation_id=row.correlation_id,
                   attempt=attempts, error=error[:300])
+
+    def _withdraw(self, conn: sa.Connection, row) -> None:
+        """The mail of a registration erased since the claim: deleted instead of recorded as sent or failed."""
+        conn.execute(_DELETE_MAIL, {"mail_id": row.id})
+        log_event(log, "mail_withdrawn", mail_id=row.id, kind=row.kind, registration_id=row.registration_id,
+                  correlation_id=row.correlation_id)
 
     def run(self) -> None:
         backoff = 0.2

@@ -36,6 +36,11 @@ class PermanentMailError(Exception):
     """Do not try again: SMTP 5xx."""
 
 
+class MailWithdrawn(Exception):
+    """Raised by the commit callback: the mail must not go out after all (its participant was erased
+    meanwhile). The mailer abandons the unfinished DATA, which the server then discards."""
+
+
 def _classify(code: int, text: str) -> Exception:
     detail = f"{code} {text}"
     return PermanentMailError(detail) if 500 <= code < 600 else TemporaryMailError(detail)
@@ -144,6 +149,12 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise TemporaryMailError(f"connection lost: {exc!r}") from None
+        except Exception:
+            # The commit raised (MailWithdrawn, the database gone): the body is on the wire without its final
+            # ".", and only dropping the connection takes it back. No QUIT: in DATA it would be read as part of
+            # the message, and its answer waited for until the timeout.
+            self._drop()
+            raise
 
     def _drop(self) -> None:
         try:

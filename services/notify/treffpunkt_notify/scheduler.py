@@ -7,6 +7,10 @@ Each job is safe to run in any number of workers at once and after any restart:
   edits are turned into mails and marked mailed, in one transaction; a second worker skips the meeting.
 * reminders: one mail per (meeting, registration, days) logical key; a second worker's insert does nothing.
 * digests: the meeting row is locked while ``last_digest_at`` moves on and the digests are queued.
+* erasures: :func:`~.erasure.sweep_erased` first in each round, so that what a transaction racing an erasure
+  wrote back (a mail, a recipients row) is gone before the round's jobs read recipients again; deleting is
+  idempotent. The first round after a start looks at every tombstone, the others at those of the last
+  ``RACE_WINDOW``.
 * broadcasts and fan-outs: expanded in chunks, each chunk one transaction with the job's row locked
   (``FOR UPDATE SKIP LOCKED``) and its cursor (``expanded_through``) moved on; a second worker skips the job
   while a chunk is under way, and mails are unique by logical key anyway.
@@ -28,6 +32,7 @@ from treffpunkt_shared.logs import log_event
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
 from . import catalogue
+from .erasure import RACE_WINDOW, not_erased, sweep_erased
 from .handlers import FANOUT_EVENT_TYPES, Source, compact_body, queue_prepared
 from .models import agenda_changes, broadcasts, fanouts, mails, meetings, recipients
 
@@ -67,13 +72,15 @@ class Scheduler:
         self.clock = clock
         self.interval = settings.scheduler_interval_s if interval_seconds is None else interval_seconds
         self.stopped = threading.Event()
+        self._swept_all = False
 
     # ----------------------------------------------------------------------------------- loop
     def run_once(self) -> dict:
         done = {}
-        for name, job in (("broadcasts", self.expand_broadcasts), ("fanouts", self.expand_fanouts),
-                          ("agenda_changes", self.send_agenda_changes), ("reminders", self.send_reminders),
-                          ("digests", self.send_digests), ("fanouts_pruned", self.prune_fanouts)):
+        for name, job in (("erasures_swept", self.sweep_erasures), ("broadcasts", self.expand_broadcasts),
+                          ("fanouts", self.expand_fanouts), ("agenda_changes", self.send_agenda_changes),
+                          ("reminders", self.send_reminders), ("digests", self.send_digests),
+                          ("fanouts_pruned", self.prune_fanouts)):
             try:
                 done[name] = job()
             except Exception as exc:  # one job failing must not stop the others, nor the loop
@@ -88,6 +95,16 @@ class Scheduler:
 
     def stop(self) -> None:
         self.stopped.set()
+
+    # ----------------------------------------------------------------------------------- erasures
+    def sweep_erasures(self) -> int:
+        # Once all tombstones: what a race left while no scheduler ran may be older than the window. The
+        # machine's clock, not ``clock``: tombstones carry the real time of the erasure.
+        since = utcnow() - RACE_WINDOW if self._swept_all else None
+        with self.engine.begin() as tx:
+            deleted = sweep_erased(tx, erased_since=since)
+        self._swept_all = True
+        return deleted
 
     # ----------------------------------------------------------------------------------- agenda changes
     def send_agenda_changes(self) -> int:
@@ -219,7 +236,10 @@ class Scheduler:
                 since = as_utc(meeting.last_digest_at) if meeting.last_digest_at else until - timedelta(days=1)
                 if since >= until:
                     continue
-                rows = tx.execute(sa.select(recipients).where(recipients.c.meeting_id == meeting_id)).all()
+                # A recipients row a racing event wrote back after its erasure stays until the sweep: a digest
+                # sent to organisers must not name that participant meanwhile.
+                rows = tx.execute(sa.select(recipients).where(
+                    recipients.c.meeting_id == meeting_id, not_erased(recipients.c.registration_id))).all()
                 new = [r for r in rows if since <= as_utc(r.registered_at) < until]
                 cancelled = [r for r in rows if r.cancelled_at and since <= as_utc(r.cancelled_at) < until]
                 tx.execute(meetings.update().where(meetings.c.meeting_id == meeting_id).values(last_digest_at=until))

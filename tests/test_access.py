@@ -130,11 +130,15 @@ def _create_meeting(client, creator: Principal) -> str:
     return r.json["id"]
 
 
+# Signing out revokes the token it is called with, in every service: walked after every other route.
+ENDS_THE_SESSION = {"auth.sign_out_submit", "auth.delete_session"}
+
+
 def routes(service: Service, skip: set[str]):
     """(rule, method, path) for every route and method of the app that is not in ``skip``; a meeting in the
-    path is ``service.meeting_id``, any other id a random one."""
+    path is ``service.meeting_id``, any other id a random one. The sign-out routes come last."""
     adapter = service.app.url_map.bind("localhost")
-    for rule in service.app.url_map.iter_rules():
+    for rule in sorted(service.app.url_map.iter_rules(), key=lambda r: r.endpoint in ENDS_THE_SESSION):
         if rule.endpoint in skip:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

@@ -4,14 +4,15 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 
 import pytest
 from flask import Flask, jsonify
 
 from treffpunkt_shared import http
 from treffpunkt_shared.auth import (ADMINISTRATOR, ORGANISER, SESSION_COOKIE, Principal, current_principal,
-                                    install_auth, organiser_required, require_admin, require_meeting, sign_token,
-                                    verify_token)
+                                    install_auth, organiser_required, require_admin, require_meeting,
+                                    revocation_time, sign_in_time, sign_token, signed_in_before, verify_token)
 from treffpunkt_shared.cookies import secure_cookies
 
 SECRET = "s" * 40
@@ -145,3 +146,34 @@ def test_an_organiser_gets_403_for_an_unassigned_meeting_and_for_admin_pages(app
 ])
 def test_cookies_are_secure_over_https_and_on_loopback_unless_configured(url, override, secure):
     assert secure_cookies(url, override) is secure
+
+
+def test_a_revocation_refuses_every_token_signed_in_until_its_second_and_the_next_sign_in_counts():
+    not_before = revocation_time(now=1000.7)
+    assert signed_in_before(1000, not_before)  # signed in earlier in the same second: refused too
+    assert not signed_in_before(1001, not_before) and not signed_in_before(1000, None)
+    assert sign_in_time(not_before, now=1000.9) == 1001  # signing in again at once gives a token that counts
+    assert sign_in_time(not_before, now=1005.2) == 1005 and sign_in_time(None, now=1000.9) == 1000
+
+
+def test_a_service_that_only_verifies_tokens_clears_a_refused_cookie_but_never_rewrites_it():
+    revoked, demoted = principal(), principal(role=ADMINISTRATOR, signed_in_at=time.time() - 5)
+    looked_up = []
+
+    def refresh(p: Principal):
+        looked_up.append(p.id)
+        return None if p == revoked else replace(p, role=ORGANISER)
+
+    app = Flask(__name__)
+    install_auth(app, SECRET, sign_in_url="http://agenda.example/anmelden", cookie_secure=True, refresh=refresh,
+                 reissue_cookie=False)
+    app.post("/api/whoami")(organiser_required(lambda: jsonify(role=current_principal().role)))
+    client = app.test_client()
+
+    client.set_cookie(SESSION_COOKIE, sign_token(revoked, SECRET))
+    r = client.post("/api/whoami", headers={"Accept": "application/json"})
+    assert r.status_code == 401 and "Max-Age=0" in r.headers["Set-Cookie"]
+    client.set_cookie(SESSION_COOKIE, sign_token(demoted, SECRET))
+    r = client.post("/api/whoami", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json["role"] == ORGANISER and "Set-Cookie" not in r.headers
+    assert len(looked_up) == 2  # one look-up per request, also for a state-changing one

@@ -21,9 +21,23 @@ A view uses it like this::
         require_meeting(meeting_id)                                # 403 unless assigned (or admin)
 
 A token lives at most ``max_age_s`` (8 hours) after the password was checked, also when the agenda
-re-issues it with changed assignments: the sign-in time travels inside it. The agenda re-reads the
-account on every request (``refresh``), so there a deactivated account or a removed assignment counts at
-once; the other services believe the token until it expires.
+re-issues it with changed assignments: the sign-in time travels inside it.
+
+Revocation. A signed token cannot be recalled, so each service asks, per request, one primary-key look-up
+(``refresh``) whether the account's access changed since. The agenda reads its own accounts. Registration
+and notify read their copy of ``organiser.access_changed`` (:mod:`.access`), which the agenda writes through
+its outbox with every change: deactivated or reactivated, role, meetings, password, signed out. Until a
+service has consumed the event (normally well under a second) it believes the token. There:
+
+* a deactivated account, or a token signed in before the account's ``not_before``, counts as not signed in
+  (401, or the redirect to the sign-in page; a cookie is cleared);
+* role and assigned meetings are the account's current ones, not the token's;
+* an account no event has mentioned yet is as its token says.
+
+``not_before`` is set by signing out, by a password change and by deactivation (so that reactivating an
+account does not revive the tokens it had). Signing out ends *every* session of the account, on every
+device and every copied bearer token: a token carries no session id, so "before this moment" is the one
+thing a service can check, and a sign-out that left a copied token working would be no sign-out at all.
 """
 from __future__ import annotations
 
@@ -32,6 +46,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, current_app, g, redirect, request
@@ -40,7 +55,10 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from . import cookies
+from .contracts import ADMINISTRATOR, ORGANISER  # noqa: F401 (re-exported; the roles are the contracts' words)
+from .contracts import ORGANISER_ROLES as ROLES
 from .http import wants_json
+from .timeutil import as_utc
 
 SESSION_COOKIE = "treffpunkt_session"
 TOKEN_SALT = "treffpunkt.organiser-session.v1"
@@ -48,10 +66,6 @@ DEFAULT_MAX_AGE_S = 8 * 3600
 MIN_SECRET_LENGTH = 32
 MAX_TOKEN_LENGTH = 8192  # far above a real token; longer input is refused before any decoding
 CLOCK_SKEW_S = 60  # servers' clocks may differ this much
-
-ADMINISTRATOR = "administrator"
-ORGANISER = "organiser"
-ROLES = (ADMINISTRATOR, ORGANISER)
 
 SIGN_IN_REQUIRED = "Anmeldung als Organisator erforderlich. / Organiser sign-in required."
 NOT_YOUR_MEETING = ("Sie sind für dieses Treffen nicht eingetragen. / "
@@ -128,6 +142,27 @@ def verify_token(token: str | None, secret: str, *, max_age_s: int = DEFAULT_MAX
     return principal
 
 
+# ------------------------------------------------------------------ revocation
+
+def revocation_time(now: float | None = None) -> datetime:
+    """The ``not_before`` that refuses every token signed in until now: the next whole second, because sign-in
+    times are whole seconds and one signed in earlier in this same second must be refused too."""
+    now = time.time() if now is None else now
+    return datetime.fromtimestamp(int(now) + 1, timezone.utc)
+
+
+def signed_in_before(signed_in_at: int, not_before: datetime | None) -> bool:
+    """Whether a token signed in at ``signed_in_at`` was revoked by the account's ``not_before``."""
+    return not_before is not None and signed_in_at < as_utc(not_before).timestamp()
+
+
+def sign_in_time(not_before: datetime | None, now: float | None = None) -> int:
+    """The sign-in time for a token issued now: never before ``not_before`` (which may be up to a second
+    ahead), so that signing in again right after signing out gives a token that counts."""
+    now = int(time.time() if now is None else now)
+    return max(now, int(as_utc(not_before).timestamp())) if not_before is not None else now
+
+
 # ------------------------------------------------------------------ the app side
 
 @dataclass(frozen=True)
@@ -137,6 +172,7 @@ class _AuthConfig:
     cookie_secure: bool
     max_age_s: int
     refresh: Callable[[Principal], Principal | None] | None
+    reissue_cookie: bool
 
 
 @dataclass(frozen=True)
@@ -156,17 +192,22 @@ def _config() -> _AuthConfig:
 
 def install_auth(app: Flask, secret: str, *, sign_in_url: str | Callable[[], str], cookie_secure: bool,
                  max_age_s: int = DEFAULT_MAX_AGE_S,
-                 refresh: Callable[[Principal], Principal | None] | None = None) -> None:
+                 refresh: Callable[[Principal], Principal | None] | None = None,
+                 reissue_cookie: bool = True) -> None:
     """Set ``g.principal`` (a :class:`Principal` or None) from the bearer token or the cookie on every request.
 
     ``sign_in_url``: where anonymous browsers are sent (a URL, or a function returning one).
-    ``refresh``: the agenda's look-up of the current account; it may return None (account gone or
-    deactivated). When it differs from the cookie, the cookie is re-issued (or cleared) on the response.
+    ``refresh``: the look-up of the account's current access (see the module's "Revocation"); it may return
+    None (account gone, deactivated, or the token revoked), and the cookie is then cleared on the response.
+    ``reissue_cookie`` (the agenda, which owns the accounts): when the account differs from the cookie, the
+    cookie is re-issued, and a state-changing request is looked up again afterwards (it may have changed the
+    rights, a new meeting). The other services only clear a refused cookie: a copy of the account that may
+    lag behind the agenda's has no business rewriting the sign-in.
     """
     if len(secret or "") < MIN_SECRET_LENGTH:
         raise ValueError(f"SESSION_SECRET must be at least {MIN_SECRET_LENGTH} characters long")
     config = _AuthConfig(secret=secret, sign_in_url=sign_in_url, cookie_secure=cookie_secure,
-                         max_age_s=max_age_s, refresh=refresh)
+                         max_age_s=max_age_s, refresh=refresh, reissue_cookie=reissue_cookie)
     app.extensions[_EXTENSION] = config
 
     @app.before_request
@@ -180,11 +221,11 @@ def install_auth(app: Flask, secret: str, *, sign_in_url: str | Callable[[], str
         if auth is None or auth.source != "cookie" or config.refresh is None or g.get("session_cookie_written"):
             return response
         current = g.principal
-        if current is not None and request.method not in SAFE_METHODS:
+        if current is not None and config.reissue_cookie and request.method not in SAFE_METHODS:
             current = config.refresh(current)  # this request may have changed the rights (a new meeting)
         if current is None:
             cookies.clear_cookie(response, SESSION_COOKIE, secure=config.cookie_secure)
-        elif current != auth.token_principal:
+        elif config.reissue_cookie and current != auth.token_principal:
             _write_cookie(response, config, current)
         return response
 

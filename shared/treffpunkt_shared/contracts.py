@@ -161,6 +161,35 @@ class ParticipantErasedSchema(Schema):
     reason = fields.String(required=True, validate=validate.OneOf(["request", "retention"]))
 
 
+# The roles of organiser accounts (treffpunkt_shared.auth takes them from here: the token carries one too).
+ADMINISTRATOR, ORGANISER = "administrator", "organiser"
+ORGANISER_ROLES = (ADMINISTRATOR, ORGANISER)
+# Why an account's access changed (informative: consumers take the state, whatever the reason).
+DEACTIVATED, REACTIVATED, ROLE_CHANGED = "deactivated", "reactivated", "role_changed"
+MEETINGS_CHANGED, PASSWORD_CHANGED, SIGNED_OUT = "meetings_changed", "password_changed", "signed_out"
+ACCESS_CHANGES = (DEACTIVATED, REACTIVATED, ROLE_CHANGED, MEETINGS_CHANGED, PASSWORD_CHANGED, SIGNED_OUT)
+
+
+class OrganiserAccessSchema(Schema):
+    """An organiser account's access after a change in the agenda, which owns the accounts: the services that
+    only verify sign-in tokens keep it and believe it over the token's copy (treffpunkt_shared.access).
+
+    Event-carried state: every field is the account's current value, not the change. ``revision`` grows with
+    each change of one account, so an older event arriving late is recognised and ignored. A token whose
+    sign-in time is before ``not_before`` is refused (set by signing out, a password change, deactivation;
+    None if never). Carries no name or address: the account id is the key."""
+
+    organiser_id = fields.UUID(required=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    changed_at = fields.DateTime(required=True)
+    active = fields.Boolean(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ORGANISER_ROLES))
+    meeting_ids = fields.List(fields.UUID(), required=True)
+    not_before = fields.DateTime(required=True, allow_none=True)
+    changes = fields.List(fields.String(validate=validate.OneOf(ACCESS_CHANGES)), required=True,
+                          validate=validate.Length(min=1))
+
+
 class PersonSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     function = fields.String(load_default="")
@@ -318,6 +347,8 @@ REGISTRATION_EXPIRED = Contract("registration.expired", 1, RegistrationEventSche
 # A second registration with the same email: the personal link is sent again instead of a second place.
 REGISTRATION_LINK_REQUESTED = Contract("registration.link_requested", 1, RegistrationEventSchema)
 PARTICIPANT_ERASED = Contract("participant.erased", 1, ParticipantErasedSchema)
+# An organiser account was deactivated or reactivated, its role, meetings or password changed, or it signed out.
+ORGANISER_ACCESS_CHANGED = Contract("organiser.access_changed", 1, OrganiserAccessSchema)
 NOTIFICATION_SENT = Contract("notification.sent", 1, NotificationOutcomeSchema)
 NOTIFICATION_FAILED = Contract("notification.failed", 1, NotificationOutcomeSchema)
 
@@ -340,6 +371,7 @@ CONTRACTS: dict[str, Contract] = {
         REGISTRATION_EXPIRED,
         REGISTRATION_LINK_REQUESTED,
         PARTICIPANT_ERASED,
+        ORGANISER_ACCESS_CHANGED,
         NOTIFICATION_SENT,
         NOTIFICATION_FAILED,
     )

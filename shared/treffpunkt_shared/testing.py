@@ -272,6 +272,17 @@ def registration_payload(**overrides):
     return payload
 
 
+def access_changed_event(organiser_id: str, revision: int, *, active: bool = True, role: str = "organiser",
+                         meeting_ids=(), not_before=None, changes=("meetings_changed",)) -> bytes:
+    """The body of an ``organiser.access_changed`` message as the agenda publishes it, for tests."""
+    from treffpunkt_shared.contracts import ORGANISER_ACCESS_CHANGED, encode, make_envelope
+    from treffpunkt_shared.timeutil import utcnow
+    return encode(make_envelope(ORGANISER_ACCESS_CHANGED, {
+        "organiser_id": organiser_id, "revision": revision, "changed_at": utcnow(), "active": active,
+        "role": role, "meeting_ids": list(meeting_ids), "not_before": not_before, "changes": list(changes),
+    }, producer="agenda"))
+
+
 # ------------------------------------------------------------------ finding personal data (erasure tests)
 
 _SEARCHABLE_TYPES = ("text", "character varying", "character", "bytea", "json", "jsonb")

@@ -212,7 +212,8 @@ def test_status_actions_ask_for_confirmation_and_then_change_the_status_by_post(
     assert r.status_code == 303 and "notice=status-published" in r.headers["Location"]
     assert get_meeting(engine, meeting_id)["status"] == "published"
     with engine.connect() as conn:
-        assert conn.execute(sa.select(outbox.c.routing_key)).scalars().all() == ["meeting.published"]
+        assert conn.execute(sa.select(outbox.c.routing_key).order_by(outbox.c.seq)).scalars().all() == [
+            "organiser.access_changed", "meeting.published"]  # the creator's assignment, then the status
 
     assert client.get(f"/organiser/meetings/{meeting_id}/status/archived").status_code == 409
     r = client.post(f"/organiser/meetings/{meeting_id}/status", data={"status": "archived"})

@@ -174,7 +174,8 @@ def test_publishing_the_agenda_puts_agenda_published_with_every_item_on_the_brok
     meeting = organiser.meeting()
     items = sample_programme(organiser, meeting)
     organiser.publish(meeting)
-    published = events(broker, relay, probe)
+    # (organiser.access_changed, for the creator's assignment to the new meeting, is not the point here)
+    published = [(key, payload) for key, payload in events(broker, relay, probe) if not key.startswith("organiser.")]
     assert [key for key, _ in published] == ["meeting.published", "agenda.published"]
     meeting_state, agenda = published[0][1], published[1][1]
     assert meeting_state["status"] == "published" and len(meeting_state["days"]) == 2

@@ -105,7 +105,7 @@ def assign(organiser_id):
     meeting_id = request.form.get("meeting_id", "")
     try:
         with _engine().begin() as tx:
-            accounts.assign_organiser(tx, meeting_id, str(organiser_id))
+            accounts.assign_organiser(tx, meeting_id, str(organiser_id), correlation_id=g.correlation_id)
     except accounts.AccountNotFound:
         abort(404)
     except accounts.MeetingNotFound:
@@ -118,7 +118,7 @@ def assign(organiser_id):
 def unassign(organiser_id, meeting_id):
     with _engine().begin() as tx:
         _load(tx, organiser_id)
-        accounts.unassign_organiser(tx, str(meeting_id), str(organiser_id))
+        accounts.unassign_organiser(tx, str(meeting_id), str(organiser_id), correlation_id=g.correlation_id)
     return redirect(url_for(".account_detail", organiser_id=organiser_id), 303)
 
 
@@ -129,5 +129,6 @@ def set_active(organiser_id):
         return _detail(organiser_id, error="Sie können Ihr eigenes Konto nicht deaktivieren.", status=409)
     with _engine().begin() as tx:
         _load(tx, organiser_id)
-        accounts.set_active(tx, str(organiser_id), request.form.get("active") == "yes")
+        accounts.set_active(tx, str(organiser_id), request.form.get("active") == "yes",
+                            correlation_id=g.correlation_id)
     return redirect(url_for(".account_detail", organiser_id=organiser_id), 303)

@@ -45,6 +45,9 @@ ENGLISH = {
         "Too many failed sign-in attempts. Please try again in {minutes} minutes.",
     "Angemeldet als": "Signed in as",
     "Jetzt abmelden": "Sign out now",
+    "Sie werden überall abgemeldet: auf allen Geräten, in allen Diensten und für jeden Zugang über die "
+    "Programmierschnittstelle.":
+        "You will be signed out everywhere: on every device, in every service and for every API access.",
     # account pages
     "Name": "Name",
     "Rolle": "Role",

@@ -1,6 +1,7 @@
-"""Organiser accounts: create, read, (de)activate, assign to meetings, check a password.
+"""Organiser accounts: create, read, (de)activate, assign to meetings, check a password, sign out everywhere.
 
-Passwords are stored only as scrypt hashes (werkzeug: N=2^15, r=8, p=1, a random salt per password).
+Passwords are stored only as scrypt hashes (werkzeug: N=2^15, r=8, p=1, a random salt per password). Every
+change of an account's access is announced in the same transaction (access_events.py).
 """
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from treffpunkt_shared.auth import ADMINISTRATOR, ORGANISER, ROLES, Principal  # noqa: F401 (roles re-exported)
+from treffpunkt_shared.auth import signed_in_before
+from treffpunkt_shared.contracts import (DEACTIVATED, MEETINGS_CHANGED, PASSWORD_CHANGED, REACTIVATED, ROLE_CHANGED,
+                                         SIGNED_OUT)
 from treffpunkt_shared.timeutil import utcnow
 
+from .access_events import announce_access_change
 from .models import meeting_organisers, meetings, organisers
 
 MIN_PASSWORD_LENGTH = 12
@@ -105,26 +110,42 @@ def list_accounts(conn: sa.Connection) -> list[dict]:
     return [_public(r, assigned.get(r.id, ())) for r in rows]
 
 
-def set_active(conn: sa.Connection, organiser_id: str, active: bool) -> dict:
-    result = conn.execute(organisers.update().where(organisers.c.id == str(organiser_id)).values(active=active))
-    if result.rowcount == 0:
-        raise AccountNotFound(organiser_id)
-    return get_account(conn, organiser_id)
+def set_active(conn: sa.Connection, organiser_id: str, active: bool, *, correlation_id: str | None = None) -> dict:
+    return update_account(conn, organiser_id, {"active": active}, correlation_id=correlation_id)
 
 
-def update_account(conn: sa.Connection, organiser_id: str, changes: dict) -> dict:
+def _access_changes(before, changes: dict) -> list[str]:
+    """What of ``changes`` (name, role, active, password) touches the account's access: not the name."""
+    found = []
+    if "active" in changes and changes["active"] != before.active:
+        found.append(REACTIVATED if changes["active"] else DEACTIVATED)
+    if "role" in changes and changes["role"] != before.role:
+        found.append(ROLE_CHANGED)
+    if "password" in changes:
+        found.append(PASSWORD_CHANGED)
+    return found
+
+
+def update_account(conn: sa.Connection, organiser_id: str, changes: dict, *,
+                   correlation_id: str | None = None) -> dict:
     """Change name, role, active and/or password (already validated)."""
+    before = conn.execute(sa.select(organisers.c.role, organisers.c.active)
+                          .where(organisers.c.id == str(organiser_id)).with_for_update()).first()
+    if before is None:
+        raise AccountNotFound(organiser_id)
     values = {k: changes[k] for k in ("name", "role", "active") if k in changes}
     if "password" in changes:
         values["password_hash"] = hash_password(changes["password"])
     if values:
-        result = conn.execute(organisers.update().where(organisers.c.id == str(organiser_id)).values(**values))
-        if result.rowcount == 0:
-            raise AccountNotFound(organiser_id)
+        conn.execute(organisers.update().where(organisers.c.id == str(organiser_id)).values(**values))
+    access_changes = _access_changes(before, changes)
+    if access_changes:
+        announce_access_change(conn, str(organiser_id), access_changes, correlation_id=correlation_id)
     return get_account(conn, organiser_id)
 
 
-def assign_organiser(conn: sa.Connection, meeting_id: str, organiser_id: str) -> None:
+def assign_organiser(conn: sa.Connection, meeting_id: str, organiser_id: str, *,
+                     correlation_id: str | None = None) -> None:
     """Let the organiser manage the meeting (nothing happens if they already may). Runs in the caller's
     transaction, so a meeting and its creator's assignment are written together."""
     meeting_id, organiser_id = str(meeting_id), str(organiser_id)
@@ -134,13 +155,23 @@ def assign_organiser(conn: sa.Connection, meeting_id: str, organiser_id: str) ->
         raise AccountNotFound(organiser_id)
     # ON CONFLICT DO NOTHING: the same assignment made twice, even concurrently, is one row and no error.
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    conn.execute(insert(meeting_organisers).values(meeting_id=meeting_id, organiser_id=organiser_id)
-                 .on_conflict_do_nothing())
+    added = conn.execute(insert(meeting_organisers).values(meeting_id=meeting_id, organiser_id=organiser_id)
+                         .on_conflict_do_nothing().returning(meeting_organisers.c.meeting_id)).first()
+    if added is not None:
+        announce_access_change(conn, organiser_id, [MEETINGS_CHANGED], correlation_id=correlation_id)
 
 
-def unassign_organiser(conn: sa.Connection, meeting_id: str, organiser_id: str) -> None:
-    conn.execute(meeting_organisers.delete().where(meeting_organisers.c.meeting_id == str(meeting_id),
-                                                   meeting_organisers.c.organiser_id == str(organiser_id)))
+def unassign_organiser(conn: sa.Connection, meeting_id: str, organiser_id: str, *,
+                       correlation_id: str | None = None) -> None:
+    removed = conn.execute(meeting_organisers.delete().where(meeting_organisers.c.meeting_id == str(meeting_id),
+                                                             meeting_organisers.c.organiser_id == str(organiser_id)))
+    if removed.rowcount:
+        announce_access_change(conn, str(organiser_id), [MEETINGS_CHANGED], correlation_id=correlation_id)
+
+
+def sign_out_everywhere(conn: sa.Connection, organiser_id: str, *, correlation_id: str | None = None) -> None:
+    """Refuse, in every service, every token of the account signed in until now (see treffpunkt_shared.auth)."""
+    announce_access_change(conn, str(organiser_id), [SIGNED_OUT], correlation_id=correlation_id)
 
 
 def meeting_choices(conn: sa.Connection) -> list[dict]:
@@ -157,9 +188,10 @@ def find_for_sign_in(conn: sa.Connection, email: str):
 
 
 def principal_for(conn: sa.Connection, organiser_id: str, *, signed_in_at: int) -> Principal | None:
-    """The account as it is now, for a token: None if it is gone or deactivated."""
+    """The account as it is now, for a token signed in at ``signed_in_at``: None if the account is gone or
+    deactivated, or the token was signed in before the account's ``tokens_not_before`` (signed out since)."""
     row = conn.execute(sa.select(organisers).where(organisers.c.id == str(organiser_id))).first()
-    if row is None or not row.active:
+    if row is None or not row.active or signed_in_before(signed_in_at, row.tokens_not_before):
         return None
     return Principal(id=row.id, name=row.name, email=row.email, role=row.role,
                      meeting_ids=meeting_ids_of(conn, row.id), signed_in_at=signed_in_at)

@@ -1,7 +1,7 @@
 """The JSON API for organiser accounts (administrators only)."""
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app, g, jsonify
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import Conflict, NotFound
@@ -77,7 +77,8 @@ def change(organiser_id):
         raise Conflict(translate(NOT_YOURSELF, lang))
     try:
         with _engine().begin() as tx:
-            return jsonify(OrganiserOutput().dump(accounts.update_account(tx, str(organiser_id), data)))
+            changed = accounts.update_account(tx, str(organiser_id), data, correlation_id=g.correlation_id)
+            return jsonify(OrganiserOutput().dump(changed))
     except accounts.AccountNotFound:
         raise _not_found(NO_SUCH_ACCOUNT, lang) from None
 
@@ -87,7 +88,7 @@ def assign(organiser_id, meeting_id):
     lang = api_language()
     try:
         with _engine().begin() as tx:
-            accounts.assign_organiser(tx, str(meeting_id), str(organiser_id))
+            accounts.assign_organiser(tx, str(meeting_id), str(organiser_id), correlation_id=g.correlation_id)
     except accounts.AccountNotFound:
         raise _not_found(NO_SUCH_ACCOUNT, lang) from None
     except accounts.MeetingNotFound:
@@ -100,7 +101,7 @@ def unassign(organiser_id, meeting_id):
     try:
         with _engine().begin() as tx:
             accounts.get_account(tx, str(organiser_id))
-            accounts.unassign_organiser(tx, str(meeting_id), str(organiser_id))
+            accounts.unassign_organiser(tx, str(meeting_id), str(organiser_id), correlation_id=g.correlation_id)
     except accounts.AccountNotFound:
         raise _not_found(NO_SUCH_ACCOUNT, api_language()) from None
     return Response(status=204)

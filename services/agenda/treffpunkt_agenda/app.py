@@ -87,6 +87,7 @@ def _document_session_api(app: Flask, rest: Api) -> None:
                                "422": {"description": "invalid input"}, "429": {"description": "too many attempts"}}},
         "get": {"summary": "Wer ist angemeldet / who is signed in", "responses": {"200": {"description": "organiser"},
                                                                                 "401": {"description": "not signed in"}}},
-        "delete": {"summary": "Abmelden (Cookie löschen) / sign out (clears the cookie)",
+        "delete": {"summary": "Überall abmelden: kein Token des Kontos gilt mehr, das Cookie wird gelöscht / "
+                              "sign out everywhere: no token of the account counts any more, the cookie is cleared",
                    "responses": {"204": {"description": "signed out"}}},
     })

@@ -11,6 +11,7 @@ from werkzeug.exceptions import TooManyRequests, Unauthorized
 from treffpunkt_shared import auth
 from treffpunkt_shared.http import NUL_MESSAGE, InvalidInput, json_body
 
+from . import accounts
 from .account_schemas import SessionInput
 from .account_texts import api_language, translate, translate_errors
 from .sign_in import SignInRefused, TooManyAttempts
@@ -85,9 +86,16 @@ def sign_out():
     return render_template("sign_out.html")
 
 
+def _sign_out_everywhere(principal: auth.Principal) -> None:
+    # Clearing the cookie alone would leave every copy of the token working until it expires.
+    with _deps()["engine"].begin() as tx:
+        accounts.sign_out_everywhere(tx, principal.id, correlation_id=g.correlation_id)
+
+
 @bp.post("/abmelden")
 @auth.organiser_required
 def sign_out_submit():
+    _sign_out_everywhere(auth.current_principal())
     response = redirect(url_for(".sign_in", abgemeldet=1), 303)
     auth.end_session(response)
     return response
@@ -128,7 +136,11 @@ def show_session():
 
 @bp.delete("/api/session")
 def delete_session():
-    """Clears the cookie. A bearer token cannot be recalled: it expires after its lifetime."""
+    """Signs the caller (bearer token or cookie) out everywhere, as the sign-out page does, and clears the
+    cookie. Anonymous callers only get the cookie cleared."""
+    principal = auth.current_principal()
+    if principal is not None:
+        _sign_out_everywhere(principal)
     response = Response(status=204)
     auth.end_session(response)
     return response

@@ -50,6 +50,11 @@ organisers = sa.Table(
     sa.Column("role", sa.String(20), nullable=False, server_default="organiser"),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Counts the changes of the account's access, each announced as organiser.access_changed with it: the other
+    # services keep the newest by this number, whatever order the events arrive in.
+    sa.Column("access_revision", sa.Integer, nullable=False, server_default="0"),
+    # Tokens signed in before this moment are refused (sign-out, password change, deactivation); None: none.
+    sa.Column("tokens_not_before", sa.DateTime(timezone=True)),
 )
 
 meeting_organisers = sa.Table(

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from treffpunkt_shared.auth import Principal
+from treffpunkt_shared.auth import Principal, sign_in_time
 from treffpunkt_shared.logs import log_event
 
 from . import accounts
@@ -48,7 +47,7 @@ class SignIn:
             raise SignInRefused()
         self.limiter.succeeded(attempt)
         with self.engine.connect() as conn:
-            principal = accounts.principal_for(conn, row.id, signed_in_at=int(time.time()))
+            principal = accounts.principal_for(conn, row.id, signed_in_at=sign_in_time(row.tokens_not_before))
         if principal is None:  # deactivated in the meantime
             raise SignInRefused()
         log_event(log, "signed_in", organiser_id=principal.id, role=principal.role)

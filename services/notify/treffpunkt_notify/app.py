@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Flask, render_template
 
 from treffpunkt_shared import http, i18n
+from treffpunkt_shared.access import access_refresh
 from treffpunkt_shared.auth import install_auth
 from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
@@ -16,6 +17,7 @@ from . import organiser_pages, organiser_views, views
 from .config import Settings
 from .mailer import mailer_for
 from .mime import checked_sender
+from .models import organiser_access
 from .page_texts import catalog, install_labels
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,8 +37,10 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     install_labels(app)
     http.install(app, service="notify",
                  html_error=lambda code, message: render_template("pages/error.html", code=code, message=message))
+    # The organiser_access table (kept from organiser.access_changed) says whether a token still counts.
     install_auth(app, settings.session_secret, sign_in_url=settings.sign_in_url,
-                 cookie_secure=settings.cookie_secure, max_age_s=settings.session_max_age_s)
+                 cookie_secure=settings.cookie_secure, max_age_s=settings.session_max_age_s,
+                 refresh=access_refresh(engine, organiser_access), reissue_cookie=False)
     install_csrf(app, settings.session_secret, cookie_secure=settings.cookie_secure)
     app.register_blueprint(http.health_blueprint({
         "database": lambda: is_reachable(engine),

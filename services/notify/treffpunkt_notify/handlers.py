@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from treffpunkt_shared.access import apply_access_change
 from treffpunkt_shared.contracts import AgendaChangeSchema, Contract, Envelope, encode, json_ready, schema_instance
 from treffpunkt_shared.logs import log_event
 from treffpunkt_shared.messaging.consumer import process_once
@@ -27,7 +28,7 @@ from . import catalogue
 from .catalogue import Prepared
 from .erasure import erase_registration
 from .mail_queue import queue_mail
-from .models import agenda_changes, fanouts, inbox
+from .models import agenda_changes, fanouts, inbox, organiser_access
 from .read_models import apply_agenda, apply_meeting, apply_registration, insert_ignore, is_erased, meeting_revisions
 
 log = logging.getLogger("treffpunkt.notify.handlers")
@@ -145,6 +146,12 @@ def on_round_results(engine, settings, envelope: Envelope, payload: dict) -> Non
     process_once(engine, inbox, envelope, lambda tx: record_fanout(tx, "round_results", envelope, payload))
 
 
+# ------------------------------------------------------------------------------------------ organisers
+def on_organiser_access(engine, settings, envelope: Envelope, payload: dict) -> None:
+    """Read by the organisers' sign-in check (app.py): a revoked account is refused from the next request."""
+    process_once(engine, inbox, envelope, lambda tx: apply_access_change(tx, organiser_access, payload))
+
+
 HANDLERS = {
     "registration.received": on_registration,
     "registration.confirmed": on_registration,
@@ -162,6 +169,7 @@ HANDLERS = {
     "agenda.published": on_agenda_published,
     "agenda.changed": on_agenda_changed,
     "round.results_published": on_round_results,
+    "organiser.access_changed": on_organiser_access,
 }
 
 

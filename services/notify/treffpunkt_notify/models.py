@@ -12,11 +12,14 @@ Read models (filled from events, never from another service's database):
   recorded by the consumer and expanded into mails by the scheduler in chunks.
 * ``erased_registrations``: registrations erased on request (ids only), so a late event cannot bring back
   a copy of the participant.
+* ``organiser_access``: each organiser account's access after its newest ``organiser.access_changed``
+  (active, role, meetings, token cut-off), which the sign-in check believes over the token.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from treffpunkt_shared.access import organiser_access_table
 from treffpunkt_shared.messaging.tables import inbox_table, outbox_table
 
 metadata = sa.MetaData()
@@ -147,3 +150,5 @@ erased_registrations = sa.Table(
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+# Declared in treffpunkt_shared.access (registration keeps the same read model): its columns are there.
+organiser_access = organiser_access_table(metadata)

@@ -1,14 +1,17 @@
-"""The registration service's read model of meetings, kept from ``meeting.*`` events."""
+"""The registration service's read model of meetings, kept from ``meeting.*`` events, and its consumer's
+handler (which also keeps agendas and organisers' access)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from treffpunkt_shared.access import apply_access_change
 from treffpunkt_shared.contracts import (AGENDA_CHANGED, AGENDA_PUBLISHED, MEETING_ARCHIVED, MEETING_CANCELLED,
-                                         MEETING_CLOSED, MEETING_PUBLISHED, Contract, Envelope)
+                                         MEETING_CLOSED, MEETING_PUBLISHED, ORGANISER_ACCESS_CHANGED, Contract,
+                                         Envelope)
 from treffpunkt_shared.messaging.consumer import process_once
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
-from .models import inbox, meetings
+from .models import inbox, meetings, organiser_access
 
 
 class RegistrationClosed(Exception):
@@ -70,6 +73,9 @@ def make_handler(engine: sa.Engine, settings=None):
         elif contract in (AGENDA_PUBLISHED, AGENDA_CHANGED):
             meeting_id = str(payload["meeting"]["meeting_id"])
             process_once(engine, inbox, envelope, lambda tx: apply_agenda(tx, meeting_id, payload["agenda"]))
+        elif contract is ORGANISER_ACCESS_CHANGED:
+            # Read by the organisers' sign-in check (app.py): a revoked account is refused from the next request.
+            process_once(engine, inbox, envelope, lambda tx: apply_access_change(tx, organiser_access, payload))
         # Other events (round results, …) are not needed here; they are acknowledged, not dead-lettered.
 
     return handle

@@ -1,9 +1,11 @@
-"""The registration service's tables: its read models of meetings and rounds, the registrations with their
-places, round choices and personal links, the authorities list, rate limits, outbox and inbox."""
+"""The registration service's tables: its read models of meetings, rounds and organisers' access, the
+registrations with their places, round choices and personal links, the authorities list, rate limits, outbox
+and inbox."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from treffpunkt_shared.access import organiser_access_table
 from treffpunkt_shared.messaging.tables import inbox_table, outbox_table
 
 metadata = sa.MetaData()
@@ -166,3 +168,8 @@ rate_limits = sa.Table(
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+# Each organiser account's access after its newest organiser.access_changed (active, role, meetings, token
+# cut-off), which the sign-in check believes over the token. Declared in treffpunkt_shared.access (notify
+# keeps the same read model): its columns are there.
+organiser_access = organiser_access_table(metadata)

@@ -2,9 +2,9 @@
 
 ::
 
-    producers ──► <ns>.events (topic) ──meeting.* agenda.* round.*──────────────► <ns>.registration (quorum)
+    producers ──► <ns>.events (topic) ──meeting.* agenda.* round.* organiser.*──► <ns>.registration (quorum)
                                      └─registration.* participant.* meeting.* ─► <ns>.notify (quorum)
-                                       agenda.* round.*                             ──► notify worker
+                                       agenda.* round.* organiser.*                 ──► notify worker
 
     <ns>.direct (direct): one binding per queue under its own name; used to
         • put a retried message back on its queue after its delay,
@@ -25,10 +25,12 @@ from kombu import Exchange, Queue, binding
 
 # Who listens to what. One table for the whole system: queues are declared from it.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    # registration keeps a read model of meetings and of the rounds one can choose (from the agenda).
-    "registration": ("meeting.*", "agenda.*", "round.*"),
-    # notify mails participants about all of it, and keeps read models of meetings, agendas and recipients.
-    "notify": ("registration.*", "participant.*", "meeting.*", "agenda.*", "round.*"),
+    # registration keeps a read model of meetings and of the rounds one can choose (from the agenda), and of
+    # organisers' access (which sign-ins still count).
+    "registration": ("meeting.*", "agenda.*", "round.*", "organiser.*"),
+    # notify mails participants about all of it, and keeps read models of meetings, agendas and recipients,
+    # and of organisers' access.
+    "notify": ("registration.*", "participant.*", "meeting.*", "agenda.*", "round.*", "organiser.*"),
 }
 
 

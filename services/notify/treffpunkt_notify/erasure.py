@@ -22,19 +22,25 @@ queues its mail. Under READ COMMITTED the erasure cannot see those rows, so thre
 
 Until the sweep has run (one scheduler interval), such a row is in the database, and a recipients row
 written back shows on the organisers' pages. A mail whose "sent" was committed before the erasure
-committed has gone to SMTP and cannot be recalled (its delivery log row is deleted). Not reachable from
-here either: dead letters already on the broker's ``<ns>.notify.dead`` queue (operators purge them, see
-the README; among them that of a racing mail that failed for good while the erasure ran), and
-whatever the SMTP server and the mailboxes hold.
+committed has gone to SMTP and cannot be recalled (its delivery log row is deleted).
+
+Dead letters already on the broker's ``<ns>.notify.dead`` are removed after the erasure committed, by
+:func:`scrub_dead_letters` in the scheduler's next round (see
+:mod:`treffpunkt_shared.messaging.dead_letters`). Not reachable from here: whatever the SMTP server and the
+mailboxes hold.
 """
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from kombu.exceptions import ChannelError
 
 from treffpunkt_shared.logs import log_event
+from treffpunkt_shared.messaging.dead_letters import remove_dead_letters
+from treffpunkt_shared.messaging.topology import Topology
 from treffpunkt_shared.timeutil import utcnow
 
 from .models import erased_registrations, mails, outbox, recipients
@@ -48,6 +54,12 @@ _TOMBSTONED = sa.select(erased_registrations.c.registration_id)
 # recent one, where all tombstones (every registration once its retention time is over) would cost a scan of
 # the whole mails table each round.
 RACE_WINDOW = timedelta(days=1)
+
+
+_UNSCRUBBED = sa.select(erased_registrations.c.registration_id).where(
+    erased_registrations.c.dead_letters_scrubbed_at.is_(None))
+SCRUB_BATCH = 1000  # tombstones per pass through the dead-letter queue (retention erases whole meetings)
+_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def not_erased(registration_id: sa.ColumnElement) -> sa.ColumnElement:
@@ -107,3 +119,28 @@ def _delete_mails_and_recipients(tx: sa.Connection, registration_ids) -> tuple[l
     deleted_recipients = tx.execute(recipients.delete().where(recipients.c.registration_id.in_(registration_ids))
                                     .returning(recipients.c.registration_id)).all()
     return deleted_mails, deleted_recipients
+
+
+def scrub_dead_letters(engine: sa.Engine, amqp_url: str, topology: Topology) -> int:
+    """Remove from the broker's ``<ns>.notify.dead`` the dead letters of registrations erased since the last
+    pass (a dead-lettered registration event, a mail that failed for good: both name the registration id in
+    their body, and hold the participant's name and address); the number removed. Nothing to do, no broker
+    connection. A tombstone is marked only after its pass, so a broker outage just delays it."""
+    with engine.connect() as conn:
+        pending = {r.registration_id for r in conn.execute(_UNSCRUBBED.limit(SCRUB_BATCH))}
+    if not pending:
+        return 0
+    markers = {registration_id.encode() for registration_id in pending}
+    try:
+        removed, kept = remove_dead_letters(
+            amqp_url, topology.direct, topology.dead_letter_queue_name("notify"),
+            lambda body: not markers.isdisjoint(_UUID.findall(body.lower())))
+    except ChannelError as exc:
+        if "NOT_FOUND" not in str(exc) and "no queue" not in str(exc).lower():
+            raise
+        removed, kept = 0, 0  # no dead-letter queue (yet): no dead letters
+    with engine.begin() as tx:
+        tx.execute(erased_registrations.update().where(erased_registrations.c.registration_id.in_(pending))
+                   .values(dead_letters_scrubbed_at=utcnow()))
+    log_event(log, "dead_letters_scrubbed", registrations=len(pending), removed=removed, kept=kept)
+    return removed

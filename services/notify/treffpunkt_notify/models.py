@@ -146,6 +146,9 @@ erased_registrations = sa.Table(
     "erased_registrations", metadata,
     sa.Column("registration_id", sa.String(36), primary_key=True),
     sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+    # When this registration's dead letters were removed from the broker's <ns>.notify.dead (NULL: not yet).
+    sa.Column("dead_letters_scrubbed_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_erased_registrations_unscrubbed", "dead_letters_scrubbed_at"),
 )
 
 outbox = outbox_table(metadata)

@@ -10,7 +10,8 @@ Each job is safe to run in any number of workers at once and after any restart:
 * erasures: :func:`~.erasure.sweep_erased` first in each round, so that what a transaction racing an erasure
   wrote back (a mail, a recipients row) is gone before the round's jobs read recipients again; deleting is
   idempotent. The first round after a start looks at every tombstone, the others at those of the last
-  ``RACE_WINDOW``.
+  ``RACE_WINDOW``. Then the dead letters of registrations erased since the last pass are removed from the
+  broker (:func:`~.erasure.scrub_dead_letters`); a tombstone is marked only after its pass succeeded.
 * broadcasts and fan-outs: expanded in chunks, each chunk one transaction with the job's row locked
   (``FOR UPDATE SKIP LOCKED``) and its cursor (``expanded_through``) moved on; a second worker skips the job
   while a chunk is under way, and mails are unique by logical key anyway.
@@ -29,10 +30,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from treffpunkt_shared.logs import log_event
+from treffpunkt_shared.messaging.topology import topology_for
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
 from . import catalogue
-from .erasure import RACE_WINDOW, not_erased, sweep_erased
+from .erasure import RACE_WINDOW, not_erased, scrub_dead_letters, sweep_erased
 from .handlers import FANOUT_EVENT_TYPES, Source, compact_body, queue_prepared
 from .models import agenda_changes, broadcasts, fanouts, mails, meetings, recipients
 
@@ -77,7 +79,8 @@ class Scheduler:
     # ----------------------------------------------------------------------------------- loop
     def run_once(self) -> dict:
         done = {}
-        for name, job in (("erasures_swept", self.sweep_erasures), ("broadcasts", self.expand_broadcasts),
+        for name, job in (("erasures_swept", self.sweep_erasures), ("dead_letters_scrubbed", self.scrub_dead_letters),
+                          ("broadcasts", self.expand_broadcasts),
                           ("fanouts", self.expand_fanouts), ("agenda_changes", self.send_agenda_changes),
                           ("reminders", self.send_reminders), ("digests", self.send_digests),
                           ("fanouts_pruned", self.prune_fanouts)):
@@ -105,6 +108,9 @@ class Scheduler:
             deleted = sweep_erased(tx, erased_since=since)
         self._swept_all = True
         return deleted
+
+    def scrub_dead_letters(self) -> int:
+        return scrub_dead_letters(self.engine, self.settings.amqp_url, topology_for(self.settings))
 
     # ----------------------------------------------------------------------------------- agenda changes
     def send_agenda_changes(self) -> int:

@@ -26,7 +26,8 @@ from kombu.mixins import ConsumerMixin
 
 from ..contracts import Contract, Envelope, RejectedMessage, parse_envelope
 from ..logs import log_event
-from .connection import CONFIRM_TIMEOUT_SECONDS, connect
+from .connection import connect
+from .dead_letters import republish
 from .tables import insert_statement
 from .topology import Topology, supports_broker_features
 
@@ -104,15 +105,7 @@ class ServiceConsumer(ConsumerMixin):
                   correlation_id=correlation_id, type=envelope.type)
 
     def _republish(self, message, routing_key: str, extra_headers: dict) -> None:
-        headers = dict(message.headers or {})
-        headers.update(extra_headers)
-        props = message.properties
-        self._producer.publish(
-            message.body, exchange=self.topology.direct, routing_key=routing_key,
-            content_type=message.content_type, content_encoding=message.content_encoding or "utf-8",
-            serializer=None, headers=headers, delivery_mode=2, message_id=props.get("message_id"),
-            correlation_id=props.get("correlation_id"), type=props.get("type"), retry=False,
-            confirm_timeout=CONFIRM_TIMEOUT_SECONDS)
+        republish(self._producer, message, self.topology.direct, routing_key, extra_headers)
 
     def dead_letter(self, message, reason: str) -> None:
         routing_key = message.delivery_info.get("routing_key")

@@ -1,10 +1,11 @@
-"""``python -m treffpunkt_notify migrate|worker``: schema migrations; consumer, mail sender and outbox relay."""
+"""``python -m treffpunkt_notify migrate|worker|dead-letters``: schema migrations; consumer, mail sender and outbox relay; the operators' dead-letter commands."""
 from __future__ import annotations
 
 import sys
 
 from treffpunkt_shared.db import ensure_database, make_engine, upgrade_database
 from treffpunkt_shared.logs import configure_logging
+from treffpunkt_shared.messaging import dead_letter_command
 from treffpunkt_shared.runner import run_until_stopped
 
 from .app import MIGRATIONS
@@ -29,7 +30,9 @@ def main(argv: list[str]) -> int:
         # by default), longer with several threads in line. A short interval keeps that moment short.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         return run_until_stopped(worker_parts(settings, make_engine(settings.database_url)))
-    print("usage: python -m treffpunkt_notify migrate|worker", file=sys.stderr)
+    if command == "dead-letters":
+        return dead_letter_command.run(argv[1:], settings, "notify")
+    print("usage: python -m treffpunkt_notify migrate|worker|dead-letters", file=sys.stderr)
     return 2
 
 

@@ -1,10 +1,11 @@
-"""``python -m treffpunkt_registration migrate|worker``: schema migrations; the outbox relay, the consumer of meeting and agenda events, housekeeping (expiry, retention)."""
+"""``python -m treffpunkt_registration migrate|worker|dead-letters``: schema migrations; the outbox relay, the consumer of meeting and agenda events, housekeeping (expiry, retention); the operators' dead-letter commands."""
 from __future__ import annotations
 
 import sys
 
 from treffpunkt_shared.db import ensure_database, make_engine, upgrade_database
 from treffpunkt_shared.logs import configure_logging
+from treffpunkt_shared.messaging import dead_letter_command
 from treffpunkt_shared.messaging.consumer import ServiceConsumer
 from treffpunkt_shared.messaging.relay import OutboxRelay
 from treffpunkt_shared.runner import run_until_stopped
@@ -34,7 +35,9 @@ def main(argv: list[str]) -> int:
             "consumer": ServiceConsumer(settings.amqp_url, topology, "registration", make_handler(engine, settings)),
             "housekeeping": Housekeeping(engine, settings),
         })
-    print("usage: python -m treffpunkt_registration migrate|worker", file=sys.stderr)
+    if command == "dead-letters":
+        return dead_letter_command.run(argv[1:], settings, "registration")
+    print("usage: python -m treffpunkt_registration migrate|worker|dead-letters", file=sys.stderr)
     return 2
 
 

@@ -1,19 +1,29 @@
-"""Putting a message back on the broker as it was (retries, dead letters), and taking dead letters off again.
+"""Putting a message back on the broker as it was (retries, dead letters), and working through dead letters.
 
-Dead letters are kept for operators, and a dead-lettered registration event or failed mail holds the
-participant's name and address. When a participant is erased, :func:`remove_dead_letters` goes once through
-a dead-letter queue: what matches is acknowledged and so gone; everything else is published again, with its
-headers and properties, to the same queue (confirmed) before its old copy is acknowledged. A crash in between
-can leave a kept dead letter twice, never none. Only the messages on the queue when the pass starts are
-looked at, so those put back (at the tail) are not seen twice.
+Dead letters are kept for operators: they list them, replay the ones a fixed bug or an ended outage made fail
+(:mod:`.dead_letter_command`), drop the rest; and a dead-lettered registration event or failed mail holds the
+participant's name and address, so an erasure removes those (:func:`remove_dead_letters`). All of it is one
+pass (:func:`pass_through`) through a dead-letter queue: each message is kept (published again, with its
+headers and properties, to the same queue), replayed (published to the service's work queue) or removed,
+and only after that publish is confirmed is the old copy acknowledged. A crash in between can leave a message
+twice (replays are safe: consumers record what they handled), never none. Only the messages on the queue when
+the pass starts are looked at, so those put back at the tail are not seen twice.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Callable
 
 from kombu import Exchange, Producer, Queue
 
 from .connection import CONFIRM_TIMEOUT_SECONDS, connect
+
+
+def raw_body(message) -> bytes:
+    """The body as bytes. py-amqp decodes a body whose message names a content encoding (as every message
+    republished here does) into a str before kombu sees it."""
+    body = message.body
+    return body.encode(message.content_encoding or "utf-8") if isinstance(body, str) else bytes(body or b"")
 
 
 def republish(producer: Producer, message, exchange: Exchange, routing_key: str, extra_headers: dict) -> None:
@@ -29,11 +39,16 @@ def republish(producer: Producer, message, exchange: Exchange, routing_key: str,
         confirm_timeout=CONFIRM_TIMEOUT_SECONDS)
 
 
-def remove_dead_letters(amqp_url: str, exchange: Exchange, queue_name: str,
-                        is_to_remove: Callable[[bytes], bool]) -> tuple[int, int]:
-    """One pass through ``queue_name``: dead letters whose body ``is_to_remove`` says so are dropped, the rest
-    put back. Returns (removed, kept)."""
-    removed = kept = 0
+KEEP, REMOVE, REPLAY = "keep", "remove", "replay"
+
+
+def pass_through(amqp_url: str, exchange: Exchange, queue_name: str, decide: Callable[[object], str], *,
+                 replay_to: str | None = None) -> dict[str, int]:
+    """One pass through the dead letters on ``queue_name`` when it starts: ``decide(message)`` says for each
+    whether it is kept (published back to the queue's tail, so the order stays), removed, or replayed
+    (published to ``replay_to``, the service's work queue, with its retry count reset). Every publish is
+    confirmed before the old copy is acknowledged. Returns the count of each."""
+    counts = {KEEP: 0, REMOVE: 0, REPLAY: 0}
     with connect(amqp_url) as conn:
         channel = conn.channel()
         try:
@@ -44,12 +59,32 @@ def remove_dead_letters(amqp_url: str, exchange: Exchange, queue_name: str,
                 message = queue.get(no_ack=False)
                 if message is None:
                     break  # someone else (an operator) took messages meanwhile
-                if is_to_remove(message.body):
-                    removed += 1
-                else:
+                action = decide(message)
+                if action == KEEP:
                     republish(producer, message, exchange, queue_name, {})
-                    kept += 1
+                elif action == REPLAY:
+                    republish(producer, message, exchange, replay_to,
+                              {"x-attempt": 0, "x-replayed-at": datetime.now(timezone.utc).isoformat()})
+                counts[action] += 1
                 message.ack()
         finally:
             channel.close()
-    return removed, kept
+    return counts
+
+
+def remove_dead_letters(amqp_url: str, exchange: Exchange, queue_name: str,
+                        is_to_remove: Callable[[bytes], bool]) -> tuple[int, int]:
+    """Drop the dead letters whose body ``is_to_remove`` says so, keep the rest. Returns (removed, kept)."""
+    counts = pass_through(amqp_url, exchange, queue_name,
+                          lambda message: REMOVE if is_to_remove(raw_body(message)) else KEEP)
+    return counts[REMOVE], counts[KEEP]
+
+
+def describe(message) -> dict:
+    """What an operator may see of a dead letter without its body (the body can hold personal data)."""
+    headers = message.headers or {}
+    return {"message_id": message.properties.get("message_id"), "type": message.properties.get("type"),
+            "original_routing_key": headers.get("x-original-routing-key"),
+            "reason": headers.get("x-dead-reason"), "dead_lettered_at": headers.get("x-dead-lettered-at"),
+            "dead_lettered_by": headers.get("x-dead-lettered-by"), "attempts": headers.get("x-attempt"),
+            "bytes": len(raw_body(message))}

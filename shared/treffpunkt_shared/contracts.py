@@ -78,6 +78,10 @@ class OrganiserContactSchema(Schema):
     name = fields.String(load_default="")
     # A plain string: an account address the Email validator dislikes must not stop the agenda publishing.
     email = fields.String(required=True, validate=validate.Length(min=3, max=320))
+    # --- additive: the account, the key of organiser.access_changed, so that notify leaves out an organiser
+    # deactivated or removed from the meeting since this event. Optional: older events carry none.
+    organiser_id = fields.UUID(load_default=None, allow_none=True)
+    # --- end of the additive block
 
 
 class ParticipantSchema(Schema):

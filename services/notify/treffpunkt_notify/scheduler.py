@@ -35,6 +35,7 @@ from . import catalogue
 from .erasure import RACE_WINDOW, not_erased, sweep_erased
 from .handlers import FANOUT_EVENT_TYPES, Source, compact_body, queue_prepared
 from .models import agenda_changes, broadcasts, fanouts, mails, meetings, recipients
+from .notices import current_organisers
 
 log = logging.getLogger("treffpunkt.notify.scheduler")
 
@@ -247,7 +248,7 @@ class Scheduler:
                     continue
                 counts = {s: sum(1 for r in rows if r.status == s) for s in ("confirmed", "waitlisted", "pending")}
                 mentioned = sorted({r.registration_id for r in new + cancelled})
-                for organiser in meeting.organisers:
+                for organiser in current_organisers(tx, meeting_id, meeting.organisers):
                     prepared = catalogue.digest_mail(self.settings, meeting.state, organiser, since=since,
                                                      until=until, new=new, cancelled=cancelled, counts=counts)
                     queued += queue_prepared(tx, prepared, Source(

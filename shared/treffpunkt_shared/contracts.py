@@ -171,7 +171,10 @@ ORGANISER_ROLES = (ADMINISTRATOR, ORGANISER)
 # Why an account's access changed (informative: consumers take the state, whatever the reason).
 DEACTIVATED, REACTIVATED, ROLE_CHANGED = "deactivated", "reactivated", "role_changed"
 MEETINGS_CHANGED, PASSWORD_CHANGED, SIGNED_OUT = "meetings_changed", "password_changed", "signed_out"
-ACCESS_CHANGES = (DEACTIVATED, REACTIVATED, ROLE_CHANGED, MEETINGS_CHANGED, PASSWORD_CHANGED, SIGNED_OUT)
+# No change: the access as it is, announced again for services that may not know it (the agenda's
+# ``announce-access`` after an upgrade).
+ANNOUNCED = "announced"
+ACCESS_CHANGES = (DEACTIVATED, REACTIVATED, ROLE_CHANGED, MEETINGS_CHANGED, PASSWORD_CHANGED, SIGNED_OUT, ANNOUNCED)
 
 
 class OrganiserAccessSchema(Schema):

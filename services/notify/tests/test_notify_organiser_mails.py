@@ -10,13 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from notify_events import MEETING_ID, ROUND_B, START, meeting_state, registration
+from treffpunkt_notify import catalogue
 from treffpunkt_notify.app import create_app
 from treffpunkt_notify.emails import KINDS
 from treffpunkt_notify.models import mails, organiser_access
 from treffpunkt_notify.scheduler import Scheduler
 from treffpunkt_shared.auth import ORGANISER, Principal, sign_token
 from treffpunkt_shared.contracts import MEETING_PUBLISHED, ORGANISER_ACCESS_CHANGED, REGISTRATION_CANCELLED, \
-    REGISTRATION_CONFIRMED, REGISTRATION_WAITLISTED
+    REGISTRATION_CONFIRMED, REGISTRATION_WAITLISTED, RejectedMessage
 from treffpunkt_shared.testing import wait_until
 from treffpunkt_shared.timeutil import utcnow
 
@@ -222,3 +223,48 @@ def test_a_failure_warning_goes_only_to_organisers_still_active_and_assigned_to_
     wait_until(lambda: all(smtp_server.handler.to(a) for a in expected), message="warnings sent")
     assert not smtp_server.handler.to("lea@ministerium.example.org")
     assert not smtp_server.handler.to("jan@ministerium.example.org")
+
+
+# ------------------------------------------------------------------ mails that cannot be rendered
+
+def test_a_broadcast_mail_that_cannot_be_rendered_is_a_failed_mail_in_the_log_and_the_organisers_are_warned_once(
+        notify_worker, events, smtp_server, client, notify_settings, monkeypatch):
+    regs = people(events, smtp_server)
+    unfit = {"hans@example.org", "olga@example.org"}
+    render = catalogue.broadcast_mail
+
+    def broadcast_mail(settings, meeting, broadcast, recipient, **kwargs):
+        if recipient.participant["email"] in unfit:  # as if their data did not fit the template
+            raise RejectedMessage("template data for broadcast incomplete: 'first_name' is undefined")
+        return render(settings, meeting, broadcast, recipient, **kwargs)
+
+    headers = bearer(notify_settings)
+    draft = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=headers, json={
+        "audience": "meeting", "subject": "Hinweis", "body": "Bitte Ausweis mitbringen."}).json
+    monkeypatch.setattr(catalogue, "broadcast_mail", broadcast_mail)  # after the draft's preview
+    assert client.post(f"/api/meetings/{MEETING_ID}/broadcasts/{draft['id']}/send", headers=headers).status_code == 202
+
+    wait_until(lambda: len(smtp_server.handler.to("erika@example.org")) == 2, message="the broadcast to the others")
+    shown = client.get(f"/api/meetings/{MEETING_ID}/broadcasts/{draft['id']}", headers=headers).json
+    assert (shown["status"], shown["recipient_count"]) == ("sent", 3)
+    for reg in regs[1:]:
+        url = f"/api/meetings/{MEETING_ID}/participants/{reg['registration_id']}/deliveries"
+        log = {d["kind"]: d for d in client.get(url, headers=headers).json["deliveries"]}
+        assert (log["broadcast"]["status"], log["broadcast"]["attempts"]) == ("failed", 0)
+        assert log["broadcast"]["last_error"] == ("Nicht erstellt / not rendered: template data for broadcast "
+                                                  "incomplete: 'first_name' is undefined")
+        assert len(smtp_server.handler.to(reg["participant"]["email"])) == 1  # only the confirmation
+    page = client.get(f"/meetings/{MEETING_ID}/rundschreiben/{draft['id']}", headers=headers)
+    assert "status=failed" in page.text  # the page counts them and links to the reasons
+
+    # Both failures were in one chunk: one warning per organiser, pointing to the log for the other.
+    for _, address in ORGANISERS:
+        wait_until(lambda: smtp_server.handler.to(address), message="warning")
+    time.sleep(1.5)
+    for _, address in ORGANISERS:
+        [warning] = smtp_server.handler.to(address)
+        assert warning.message["Subject"].startswith("E-Mail nicht erstellt / Email not created: ")
+        assert warning.message["Subject"].split(": ")[1].split(" – ")[0] in unfit
+        text = warning.part("plain")
+        assert "konnte nicht erstellt werden" in text and "could not be created" in text
+        assert "Versandprotokoll" in text and "zugestellt" not in text

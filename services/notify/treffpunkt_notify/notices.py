@@ -47,7 +47,8 @@ def current_organisers(conn: sa.Connection, meeting_id: str, organisers: list[di
 
 def warn_organisers(settings):
     """``on_failed`` hook for :class:`~.mail_queue.MailSender`: queue one warning per organiser of the
-    failed mail's meeting, in the transaction that records the failure (so exactly once with it)."""
+    failed mail's meeting, in the transaction that records the failure (so exactly once with it). ``row``: the
+    mail as recorded failed; ``attempts`` 0 if it could not even be rendered (no SMTP attempt)."""
 
     def on_failed(conn: sa.Connection, row, error: str) -> None:
         if row.kind in ORGANISER_KINDS or not row.meeting_id:
@@ -56,7 +57,7 @@ def warn_organisers(settings):
         if meeting is None or not meeting.organisers or not meeting.state:
             return
         failed = {"mail_id": row.id, "recipient": row.recipient, "kind": row.kind, "subject": row.subject,
-                  "attempts": row.attempts + 1, "error": error[:300], "registration_id": row.registration_id}
+                  "attempts": row.attempts, "error": error[:300], "registration_id": row.registration_id}
         for organiser in current_organisers(conn, row.meeting_id, meeting.organisers):
             prepared = catalogue.mail_failed_mail(settings, meeting.state, organiser, failed)
             body = json.dumps({"failed_mail_id": row.id, "registration_id": row.registration_id}).encode()

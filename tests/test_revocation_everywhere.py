@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from treffpunkt_agenda import accounts as agenda_accounts
+from treffpunkt_agenda.announce_command import announce_access
 from treffpunkt_agenda.app import MIGRATIONS as AGENDA_MIGRATIONS, create_app as agenda_app
 from treffpunkt_agenda.config import Settings as AgendaSettings
 from treffpunkt_agenda.models import outbox as agenda_outbox
@@ -51,6 +52,7 @@ class Stack:
                                             sign_in_url=SIGN_IN_URL, **common)
         notify = NotifySettings(database_url=postgres_url_for("notify"), sign_in_url=SIGN_IN_URL,
                                 smtp_host="capture", mail_capture_dir=mail_dir, **common)
+        self.agenda_database_url = agenda.database_url
         self.engines = {}
         for name, settings, migrations in (("agenda", agenda, AGENDA_MIGRATIONS),
                                            ("registration", registration, REGISTRATION_MIGRATIONS),
@@ -208,3 +210,43 @@ def test_an_access_event_that_breaks_the_contract_is_dead_lettered_by_both_consu
         reason = props.headers["x-dead-reason"]
         assert reason.startswith(f"invalid payload for {ACCESS_EVENT}") and "active" in reason and "role" in reason
         assert stack.consumed(service, ACCESS_EVENT) == 0
+
+
+def kept_access(stack: Stack, service: str, organiser_id: str):
+    with stack.engines[service].connect() as conn:
+        return conn.execute(sa.text("SELECT revision, active, received_at FROM organiser_access "
+                                    "WHERE organiser_id = :id"), {"id": organiser_id}).first()
+
+
+def test_an_account_deactivated_before_access_events_existed_is_refused_everywhere_once_announce_access_ran(stack):
+    organiser = stack.account()
+    meeting_id = stack.agenda.post("/api/meetings", json=MEETING, headers=stack.admin_headers).json["id"]
+    agenda_db = stack.engines["agenda"]
+    # Assigned as a version without access events did it: nothing announced, revision 0.
+    with agenda_db.begin() as tx:
+        tx.execute(sa.text("INSERT INTO meeting_organisers (meeting_id, organiser_id) VALUES (:m, :o)"),
+                   {"m": meeting_id, "o": organiser["id"]})
+    assert stack.agenda.post(f"/api/meetings/{meeting_id}/publish", json={},
+                             headers=stack.admin_headers).status_code == 200
+    wait_until(lambda: stack.consumed("registration", "meeting.published") and
+               stack.consumed("notify", "meeting.published"), 20, message="meeting.published consumed")
+    token = stack.sign_in(organiser)
+    with agenda_db.begin() as tx:
+        tx.execute(sa.text("UPDATE organisers SET active = false, tokens_not_before = now() WHERE id = :o"),
+                   {"o": organiser["id"]})
+    # What registration and notify cannot know by themselves: the token is still believed there.
+    assert organiser_list(stack, meeting_id, token) == 200 and delivery_log(stack, meeting_id, token) == 200
+
+    assert announce_access([], stack.agenda_database_url) == 0
+    wait_until(lambda: kept_access(stack, "registration", organiser["id"]) and
+               kept_access(stack, "notify", organiser["id"]), 20, message="announcement consumed")
+    assert organiser_list(stack, meeting_id, token) == 401 and delivery_log(stack, meeting_id, token) == 401
+    assert organiser_list(stack, meeting_id, stack.admin_headers) == 200  # the others' access stays
+
+    before = {s: kept_access(stack, s, organiser["id"]) for s in ("registration", "notify")}
+    consumed = {s: stack.consumed(s, ACCESS_EVENT) for s in before}
+    assert announce_access([], stack.agenda_database_url) == 0  # twice: harmless
+    wait_until(lambda: all(stack.consumed(s, ACCESS_EVENT) >= n + 2 for s, n in consumed.items()), 20,
+               message="second announcement consumed")
+    assert {s: kept_access(stack, s, organiser["id"]) for s in before} == before  # same revision: not taken again
+    assert tuple(before["notify"][:2]) == (1, False)

@@ -78,6 +78,10 @@ class OrganiserContactSchema(Schema):
     name = fields.String(load_default="")
     # A plain string: an account address the Email validator dislikes must not stop the agenda publishing.
     email = fields.String(required=True, validate=validate.Length(min=3, max=320))
+    # --- additive: the account, the key of organiser.access_changed, so that notify leaves out an organiser
+    # deactivated or removed from the meeting since this event. Optional: older events carry none.
+    organiser_id = fields.UUID(load_default=None, allow_none=True)
+    # --- end of the additive block
 
 
 class ParticipantSchema(Schema):
@@ -167,7 +171,10 @@ ORGANISER_ROLES = (ADMINISTRATOR, ORGANISER)
 # Why an account's access changed (informative: consumers take the state, whatever the reason).
 DEACTIVATED, REACTIVATED, ROLE_CHANGED = "deactivated", "reactivated", "role_changed"
 MEETINGS_CHANGED, PASSWORD_CHANGED, SIGNED_OUT = "meetings_changed", "password_changed", "signed_out"
-ACCESS_CHANGES = (DEACTIVATED, REACTIVATED, ROLE_CHANGED, MEETINGS_CHANGED, PASSWORD_CHANGED, SIGNED_OUT)
+# No change: the access as it is, announced again for services that may not know it (the agenda's
+# ``announce-access`` after an upgrade).
+ANNOUNCED = "announced"
+ACCESS_CHANGES = (DEACTIVATED, REACTIVATED, ROLE_CHANGED, MEETINGS_CHANGED, PASSWORD_CHANGED, SIGNED_OUT, ANNOUNCED)
 
 
 class OrganiserAccessSchema(Schema):

@@ -117,3 +117,20 @@ def test_reactivating_an_account_does_not_bring_back_the_tokens_it_had_before_it
         accounts.set_active(tx, organiser["id"], True)
     assert client.get("/api/session", headers=old).status_code == 401
     assert client.get("/api/session", headers=bearer(organiser, signed_in_at=time.time() + 1)).status_code == 200
+
+
+def test_a_meetings_events_name_its_active_organisers_by_account_so_notify_can_match_their_access(
+        client, engine, auth, admin, make_account):
+    assigned, deactivated = make_account(), make_account()
+    meeting_id = client.post("/api/meetings", json=MEETING, headers=auth).json["id"]
+    for account in (assigned, deactivated):
+        assert client.put(f"/api/organisers/{account['id']}/meetings/{meeting_id}", headers=auth).status_code == 204
+    assert client.patch(f"/api/organisers/{deactivated['id']}", json={"active": False}, headers=auth).status_code == 200
+    assert client.post(f"/api/meetings/{meeting_id}/publish", json={}, headers=auth).status_code == 200
+
+    with engine.connect() as conn:
+        [body] = [json.loads(r.body) for r in conn.execute(sa.select(outbox).where(
+            outbox.c.routing_key == "meeting.published"))]
+    payload = CONTRACTS[body["type"]].load_payload(body["payload"])
+    assert sorted((str(o["organiser_id"]), o["email"]) for o in payload["organisers"]) == sorted(
+        (a["id"], a["email"]) for a in (admin, assigned))  # the creator was assigned

@@ -1,5 +1,5 @@
-"""``python -m treffpunkt_agenda migrate|worker|create-admin``: schema migrations, the outbox relay, and the
-first administrator account."""
+"""``python -m treffpunkt_agenda migrate|worker|create-admin|announce-access``: schema migrations, the outbox
+relay, the first administrator account, and every account's access announced once more after an upgrade."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,7 @@ from treffpunkt_shared.messaging.relay import OutboxRelay
 from treffpunkt_shared.runner import run_until_stopped
 
 from .admin_command import create_admin
+from .announce_command import announce_access
 from .app import MIGRATIONS
 from .config import Settings
 from .models import outbox
@@ -32,7 +33,9 @@ def main(argv: list[str]) -> int:
         return run_until_stopped({"relay": relay})
     if command == "create-admin":
         return create_admin(argv[1:], settings.database_url, os.environ)
-    print("usage: python -m treffpunkt_agenda migrate|worker|create-admin", file=sys.stderr)
+    if command == "announce-access":
+        return announce_access(argv[1:], settings.database_url)
+    print("usage: python -m treffpunkt_agenda migrate|worker|create-admin|announce-access", file=sys.stderr)
     return 2
 
 

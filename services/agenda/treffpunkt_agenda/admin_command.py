@@ -17,6 +17,8 @@ from treffpunkt_shared.db import make_engine
 from . import accounts
 
 USAGE = "python -m treffpunkt_agenda create-admin --email ADDRESS --name NAME [--existing-ok]"
+NOT_SET_UP = ("Die Datenbank ist nicht eingerichtet: erst `python -m treffpunkt_agenda migrate`. / "
+              "The database is not set up: run `python -m treffpunkt_agenda migrate` first.")
 
 
 def _ask_password(prompt: Callable[[str], str]) -> str | None:
@@ -57,8 +59,7 @@ def create_admin(argv: list[str], database_url: str, env: Mapping[str, str],
               f"exists: {accounts.normalise_email(args.email)}", file=sys.stderr)
         return 1
     except sa.exc.ProgrammingError:
-        print("Die Datenbank ist nicht eingerichtet: erst `python -m treffpunkt_agenda migrate`. / "
-              "The database is not set up: run `python -m treffpunkt_agenda migrate` first.", file=sys.stderr)
+        print(NOT_SET_UP, file=sys.stderr)
         return 1
     finally:
         engine.dispose()

@@ -138,9 +138,10 @@ def emit_meeting_state(tx: sa.Connection, meeting_id: str, *, correlation_id: st
                .values(revision=meetings.c.revision + 1, updated_at=utcnow()))
     meeting = load_meeting(tx, meeting_id)
     state = meeting_state(meeting)
-    # Who organises it (active accounts assigned to the meeting): notify mails them digests and warnings.
-    state["organisers"] = [{"name": r.name, "email": r.email} for r in tx.execute(
-        sa.select(organisers.c.name, organisers.c.email)
+    # Who organises it (active accounts assigned to the meeting): notify mails them digests and warnings, and
+    # leaves out by the account's id those whose access has changed since (organiser.access_changed).
+    state["organisers"] = [{"name": r.name, "email": r.email, "organiser_id": r.id} for r in tx.execute(
+        sa.select(organisers.c.name, organisers.c.email, organisers.c.id)
         .join(meeting_organisers, meeting_organisers.c.organiser_id == organisers.c.id)
         .where(meeting_organisers.c.meeting_id == meeting_id, organisers.c.active.is_(True))
         .order_by(organisers.c.email))]

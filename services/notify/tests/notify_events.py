@@ -29,8 +29,9 @@ def meeting_snapshot(**overrides) -> dict:
 
 
 def meeting_state(revision=1, organisers=(), **overrides) -> dict:
+    """``organisers``: (name, email) or (name, email, account id) each."""
     return {**meeting_snapshot(**overrides), "status": "published", "capacity": 80, "revision": revision,
-            "organisers": [{"name": n, "email": e} for n, e in organisers]}
+            "organisers": [dict(zip(("name", "email", "organiser_id"), o)) for o in organisers]}
 
 
 def item(item_id, title, hour, *, kind="discussion_round", room="Raum 1", minutes=60, status="scheduled") -> dict:

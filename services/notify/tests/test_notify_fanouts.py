@@ -6,6 +6,7 @@ aiosmtpd); the tests drive the scheduler themselves, so they can look between th
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import uuid
 from datetime import timedelta
@@ -162,19 +163,20 @@ def test_a_redelivered_agenda_event_is_one_job_and_two_schedulers_at_once_mail_e
                            for r in regs + [marker]), message="one agenda mail each")
 
 
-def test_round_results_go_only_to_that_rounds_holders_and_a_mail_that_cannot_be_rendered_does_not_stop_the_rest(
-        worker_without_scheduler, events, smtp_server, notify_engine, settings):
+def test_round_results_go_only_to_that_rounds_holders_and_a_mail_that_cannot_be_rendered_is_recorded_failed(
+        worker_without_scheduler, events, smtp_server, notify_engine, settings, broker, namespace):
     holders = people(8, rounds=(ROUND_A,), prefix="a") + people(2, rounds=(ROUND_A, ROUND_B), prefix="ab")
     others = people(6, rounds=(ROUND_B,), prefix="b")
     not_held = registration(email="notheld@example.org", rounds=(ROUND_A,))
     not_held["rounds"][0]["held"] = False
     confirm_all(events, notify_engine, holders + others + [not_held], also=[
         (REGISTRATION_WAITLISTED, registration(status="waitlisted", email="wait@example.org", rounds=(ROUND_A,)))])
-    # One holder's read-model row lacks what the mail prints: logged and skipped, the others are mailed.
+    # One holder's read-model row lacks what the mail prints: a failed mail with the reason, the others are mailed.
     broken = holders[3]
     with notify_engine.begin() as tx:
         tx.execute(recipients.update().where(recipients.c.registration_id == broken["registration_id"])
                    .values(participant={"email": broken["participant"]["email"]}))
+    outcomes = broker.probe(namespace, "notification.failed")
     envelope = events.publish(ROUND_RESULTS_PUBLISHED, {
         "meeting": meeting_snapshot(), "round": item(ROUND_A, "Ungeklärte Identität", 9),
         "result": "Erstes Ergebnis.", "published_at": START.isoformat()})
@@ -185,14 +187,25 @@ def test_round_results_go_only_to_that_rounds_holders_and_a_mail_that_cannot_be_
 
     Scheduler(notify_engine, settings).run_once()
     mailed = [h for h in holders if h is not broken]
-    rows = mail_rows(notify_engine, "round_results")
-    assert sorted(r.registration_id for r in rows) == sorted(h["registration_id"] for h in mailed)
+    rows = {r.registration_id: r for r in mail_rows(notify_engine, "round_results")}
+    assert sorted(rows) == sorted(h["registration_id"] for h in holders)
+    failed = rows[broken["registration_id"]]
+    assert (failed.status, failed.attempts, failed.recipient, failed.message) == (
+        "failed", 0, broken["participant"]["email"], b"")
+    assert failed.last_error == "Nicht erstellt / not rendered: KeyError: 'first_name'"
     [job] = job_rows(notify_engine)
-    assert (job.status, job.recipient_count) == ("done", len(mailed))
+    assert (job.status, job.recipient_count) == ("done", len(holders))  # the failed one is the job's mail too
     wait_until(lambda: all(len(received(smtp_server, h["participant"]["email"], "Ergebnisse")) == 1 for h in mailed),
                message="results mails")
     for address in [o["participant"]["email"] for o in others] + ["notheld@example.org", "wait@example.org"]:
         assert received(smtp_server, address, "Ergebnisse") == []
+    assert received(smtp_server, broken["participant"]["email"], "Ergebnisse") == []
+    # Operators see it as any mail failed for good: notification.failed, and a dead letter with the reason.
+    _, _, body = broker.get(outcomes, 20)
+    assert json.loads(body)["payload"]["notification_id"] == failed.id
+    _, props, body = broker.get(f"{namespace}.notify.dead", 20)
+    assert props.headers["x-dead-reason"] == "not rendered: KeyError: 'first_name'"
+    assert json.loads(body)["registration_id"] == broken["registration_id"]  # what erasure finds it by
 
 
 def test_a_done_fanout_job_is_deleted_once_its_days_are_over(

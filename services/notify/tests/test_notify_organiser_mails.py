@@ -10,14 +10,16 @@ import pytest
 import sqlalchemy as sa
 
 from notify_events import MEETING_ID, ROUND_B, START, meeting_state, registration
+from treffpunkt_notify import catalogue
 from treffpunkt_notify.app import create_app
 from treffpunkt_notify.emails import KINDS
-from treffpunkt_notify.models import mails
+from treffpunkt_notify.models import mails, organiser_access
 from treffpunkt_notify.scheduler import Scheduler
 from treffpunkt_shared.auth import ORGANISER, Principal, sign_token
-from treffpunkt_shared.contracts import MEETING_PUBLISHED, REGISTRATION_CANCELLED, REGISTRATION_CONFIRMED, \
-    REGISTRATION_WAITLISTED
+from treffpunkt_shared.contracts import MEETING_PUBLISHED, ORGANISER_ACCESS_CHANGED, REGISTRATION_CANCELLED, \
+    REGISTRATION_CONFIRMED, REGISTRATION_WAITLISTED, RejectedMessage
 from treffpunkt_shared.testing import wait_until
+from treffpunkt_shared.timeutil import utcnow
 
 ORGANISERS = (("Max Mustermann", "max@ministerium.example.org"), ("Lea Beispiel", "lea@ministerium.example.org"))
 
@@ -159,3 +161,110 @@ def test_organisers_get_one_daily_digest_of_new_registrations_and_cancellations(
     assert "Erika Muster, Ausländerbehörde Gießen (Warteliste)" in new_part
     assert "Regierungspräsidium Kassel" in text.split("Storniert")[1].split("Stand:")[0]
     assert "Stand: 2 bestätigt, 1 auf der Warteliste" in text.replace("\r\n", "\n")
+
+
+# ------------------------------------------------------------------ organisers whose access changed since
+
+def organisers_with_changed_access(events, notify_engine) -> tuple:
+    """The meeting's last ``meeting.*`` lists six organisers; the agenda has announced since that one was
+    deactivated and one removed from the meeting, and that an administrator was never assigned. One has no
+    announced state, one contact comes from an event before the agenda sent account ids. The contacts, and
+    the addresses that may still be mailed."""
+    ids = {name: str(uuid.uuid4()) for name in ("max", "lea", "jan", "ada", "otto")}
+    contacts = (("Max Mustermann", "max@ministerium.example.org", ids["max"]),
+                ("Lea Beispiel", "lea@ministerium.example.org", ids["lea"]),
+                ("Jan Versetzt", "jan@ministerium.example.org", ids["jan"]),
+                ("Ada Administratorin", "ada@ministerium.example.org", ids["ada"]),
+                ("Otto Neu", "otto@ministerium.example.org", ids["otto"]),
+                ("Alt Kontakt", "alt@ministerium.example.org"))
+    announced = {"max": (True, "organiser", [MEETING_ID]), "lea": (False, "organiser", [MEETING_ID]),
+                 "jan": (True, "organiser", []), "ada": (True, "administrator", [])}
+    for name, (active, role, meeting_ids) in announced.items():
+        events.publish(ORGANISER_ACCESS_CHANGED, {
+            "organiser_id": ids[name], "revision": 2, "changed_at": utcnow().isoformat(), "active": active,
+            "role": role, "meeting_ids": meeting_ids, "not_before": None, "changes": ["meetings_changed"]})
+    events.publish(MEETING_PUBLISHED, meeting_state(organisers=contacts))
+
+    def kept():
+        with notify_engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(organiser_access)).scalar() == len(announced)
+    wait_until(kept, message="organisers' access consumed")
+    return contacts, {"max@ministerium.example.org", "ada@ministerium.example.org",
+                      "otto@ministerium.example.org", "alt@ministerium.example.org"}
+
+
+def organiser_mails(notify_engine, kind) -> set:
+    with notify_engine.connect() as conn:
+        return set(conn.execute(sa.select(mails.c.recipient).where(mails.c.kind == kind)).scalars())
+
+
+def test_the_daily_digest_leaves_out_organisers_deactivated_or_removed_from_the_meeting_since(
+        notify_worker, events, smtp_server, notify_engine, notify_settings):
+    _, expected = organisers_with_changed_access(events, notify_engine)
+    events.publish(REGISTRATION_CONFIRMED, registration(email="erika@example.org"))
+    wait_until(lambda: smtp_server.handler.to("erika@example.org"), message="confirmation")
+    tomorrow = utcnow() + timedelta(days=1)
+    assert Scheduler(notify_engine, notify_settings, clock=lambda: tomorrow).send_digests() == len(expected)
+    assert organiser_mails(notify_engine, "organiser_digest") == expected
+
+
+def test_a_failure_warning_goes_only_to_organisers_still_active_and_assigned_to_the_meeting(
+        notify_worker, events, smtp_server, notify_engine):
+    _, expected = organisers_with_changed_access(events, notify_engine)
+    smtp_server.handler.refuse_for_good.add("gone@example.org")
+    events.publish(REGISTRATION_CONFIRMED, registration(email="gone@example.org"))
+
+    def failed():
+        with notify_engine.connect() as conn:
+            return conn.execute(sa.select(mails.c.status).where(mails.c.recipient == "gone@example.org")).scalar()
+    wait_until(lambda: failed() == "failed", message="mail failed for good")
+    # Queued in the transaction that recorded the failure: all there are.
+    assert organiser_mails(notify_engine, "organiser_mail_failed") == expected
+    wait_until(lambda: all(smtp_server.handler.to(a) for a in expected), message="warnings sent")
+    assert not smtp_server.handler.to("lea@ministerium.example.org")
+    assert not smtp_server.handler.to("jan@ministerium.example.org")
+
+
+# ------------------------------------------------------------------ mails that cannot be rendered
+
+def test_a_broadcast_mail_that_cannot_be_rendered_is_a_failed_mail_in_the_log_and_the_organisers_are_warned_once(
+        notify_worker, events, smtp_server, client, notify_settings, monkeypatch):
+    regs = people(events, smtp_server)
+    unfit = {"hans@example.org", "olga@example.org"}
+    render = catalogue.broadcast_mail
+
+    def broadcast_mail(settings, meeting, broadcast, recipient, **kwargs):
+        if recipient.participant["email"] in unfit:  # as if their data did not fit the template
+            raise RejectedMessage("template data for broadcast incomplete: 'first_name' is undefined")
+        return render(settings, meeting, broadcast, recipient, **kwargs)
+
+    headers = bearer(notify_settings)
+    draft = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=headers, json={
+        "audience": "meeting", "subject": "Hinweis", "body": "Bitte Ausweis mitbringen."}).json
+    monkeypatch.setattr(catalogue, "broadcast_mail", broadcast_mail)  # after the draft's preview
+    assert client.post(f"/api/meetings/{MEETING_ID}/broadcasts/{draft['id']}/send", headers=headers).status_code == 202
+
+    wait_until(lambda: len(smtp_server.handler.to("erika@example.org")) == 2, message="the broadcast to the others")
+    shown = client.get(f"/api/meetings/{MEETING_ID}/broadcasts/{draft['id']}", headers=headers).json
+    assert (shown["status"], shown["recipient_count"]) == ("sent", 3)
+    for reg in regs[1:]:
+        url = f"/api/meetings/{MEETING_ID}/participants/{reg['registration_id']}/deliveries"
+        log = {d["kind"]: d for d in client.get(url, headers=headers).json["deliveries"]}
+        assert (log["broadcast"]["status"], log["broadcast"]["attempts"]) == ("failed", 0)
+        assert log["broadcast"]["last_error"] == ("Nicht erstellt / not rendered: template data for broadcast "
+                                                  "incomplete: 'first_name' is undefined")
+        assert len(smtp_server.handler.to(reg["participant"]["email"])) == 1  # only the confirmation
+    page = client.get(f"/meetings/{MEETING_ID}/rundschreiben/{draft['id']}", headers=headers)
+    assert "status=failed" in page.text  # the page counts them and links to the reasons
+
+    # Both failures were in one chunk: one warning per organiser, pointing to the log for the other.
+    for _, address in ORGANISERS:
+        wait_until(lambda: smtp_server.handler.to(address), message="warning")
+    time.sleep(1.5)
+    for _, address in ORGANISERS:
+        [warning] = smtp_server.handler.to(address)
+        assert warning.message["Subject"].startswith("E-Mail nicht erstellt / Email not created: ")
+        assert warning.message["Subject"].split(": ")[1].split(" – ")[0] in unfit
+        text = warning.part("plain")
+        assert "konnte nicht erstellt werden" in text and "could not be created" in text
+        assert "Versandprotokoll" in text and "zugestellt" not in text

@@ -57,8 +57,12 @@ _ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit = off")
 # the final "." (a round trip) is too late for the mail; its row goes in the sweep.
 _MARK_SENT = (mails.update().where(mails.c.id == sa.bindparam("mail_id"), _NOT_ERASED)
               .values(status="sent", sent_at=sa.bindparam("now"), attempts=sa.bindparam("attempt"), last_error=None))
+# The failed mail as recorded, for the warning to the organisers (not the message: it can be large).
 _MARK_FAILED = (mails.update().where(mails.c.id == sa.bindparam("mail_id"), _NOT_ERASED)
-                .values(status="failed", attempts=sa.bindparam("attempt"), last_error=sa.bindparam("error")))
+                .values(status="failed", attempts=sa.bindparam("attempt"), last_error=sa.bindparam("error"))
+                .returning(mails.c.id, mails.c.kind, mails.c.recipient, mails.c.subject, mails.c.attempts,
+                           mails.c.meeting_id, mails.c.registration_id, mails.c.source_message_id,
+                           mails.c.correlation_id))
 _DELETE_MAIL = mails.delete().where(mails.c.id == sa.bindparam("mail_id"))
 
 
@@ -66,13 +70,75 @@ def queue_mail(tx: sa.Connection, *, logical_key: str, kind: str, source_message
                correlation_id: str | None, recipient: str, message: bytes, meeting_id: str | None = None,
                registration_id: str | None = None, subject: str | None = None) -> bool:
     """Queue a mail unless one with the same logical key exists; True if queued."""
+    return _insert_mail(tx, "pending", logical_key=logical_key, kind=kind, source_message_id=source_message_id,
+                        source_body=source_body, correlation_id=correlation_id, recipient=recipient,
+                        message=message, meeting_id=meeting_id, registration_id=registration_id,
+                        subject=subject) is not None
+
+
+def record_unrendered_mail(tx: sa.Connection, *, logical_key: str, kind: str, source_message_id: str,
+                           source_body: bytes, correlation_id: str | None, recipient: str, meeting_id: str | None,
+                           registration_id: str | None, subject: str | None, error: str, dead_letter_queue: str,
+                           on_failed=None) -> bool:
+    """A mail that could not even be rendered (``error``: why), recorded as failed for good with no message and
+    no attempt, and all that follows such a failure (:func:`fail_for_good`): so it is in the delivery log, on
+    the broker and in the organisers' mailbox, not only in the worker's log. False if the logical key was
+    taken already, or the registration was erased meanwhile."""
+    mail_id = _insert_mail(tx, "failed", logical_key=logical_key, kind=kind, source_message_id=source_message_id,
+                           source_body=source_body, correlation_id=correlation_id, recipient=recipient[:254],
+                           message=b"", meeting_id=meeting_id, registration_id=registration_id, subject=subject)
+    if mail_id is None:
+        return False
+    row = tx.execute(sa.select(mails).where(mails.c.id == mail_id)).one()
+    # The delivery log shows last_error to organisers: German first.
+    return fail_for_good(tx, row, attempts=0, error=f"Nicht erstellt / not rendered: {error}",
+                         reason=f"not rendered: {error}", dead_letter_queue=dead_letter_queue, on_failed=on_failed)
+
+
+def _insert_mail(tx: sa.Connection, status: str, *, subject: str | None, **values) -> str | None:
+    """The new mail's id, None if its logical key is taken."""
     now = utcnow()
-    return tx.execute(_INSERT_MAIL[tx.dialect.name], dict(
-        id=str(uuid.uuid4()), logical_key=logical_key, kind=kind, source_message_id=source_message_id,
-        source_body=source_body, correlation_id=correlation_id, recipient=recipient, message=message,
-        meeting_id=meeting_id, registration_id=registration_id, subject=(subject or "")[:500] or None,
-        status="pending", attempts=0, next_attempt_at=now, last_error=None, created_at=now,
-        sent_at=None)).first() is not None
+    mail_id = str(uuid.uuid4())
+    inserted = tx.execute(_INSERT_MAIL[tx.dialect.name], dict(
+        values, id=mail_id, subject=(subject or "")[:500] or None, status=status, attempts=0, next_attempt_at=now,
+        last_error=None, created_at=now, sent_at=None)).first()
+    return mail_id if inserted is not None else None
+
+
+def fail_for_good(conn: sa.Connection, row, *, attempts: int, error: str, reason: str, dead_letter_queue: str,
+                  on_failed=None) -> bool:
+    """Record the mail ``row`` as failed for good, in the caller's transaction and with it: ``notification.failed``,
+    a dead letter of its source event with ``reason``, and ``on_failed(conn, failed, error)`` with the mail as
+    recorded (notify warns the meeting's organisers, see :mod:`.notices`). False if its registration was
+    erased meanwhile: then the mail is deleted instead, with no dead letter (it holds the source event) and
+    no warning."""
+    failed = conn.execute(_MARK_FAILED, {"mail_id": row.id, "attempt": attempts, "error": error[:1000]}).first()
+    if failed is None:
+        _withdraw(conn, row)
+        return False
+    add_to_outbox(conn, outbox, NOTIFICATION_FAILED,
+                  {"notification_id": row.id, "kind": row.kind, "source_message_id": row.source_message_id,
+                   "reason": reason[:500]},
+                  producer=PRODUCER, correlation_id=row.correlation_id)
+    add_dead_letter_to_outbox(conn, outbox, dead_letter_queue=dead_letter_queue, body=row.source_body,
+                              message_id=row.source_message_id, reason=reason, correlation_id=row.correlation_id)
+    if on_failed is not None:
+        try:
+            # In a savepoint: a warning that cannot be built must not undo the "failed" record (a claimed
+            # mail would then be pending again and sent again).
+            with conn.begin_nested():
+                on_failed(conn, failed, error)
+        except Exception as exc:
+            log_event(log, "failure_warning_not_queued", logging.ERROR, mail_id=row.id, error=repr(exc)[:300])
+    return True
+
+
+def _withdraw(conn: sa.Connection, row) -> None:
+    """The mail of a registration erased since it was claimed or read: deleted instead of recorded as sent or
+    failed."""
+    conn.execute(_DELETE_MAIL, {"mail_id": row.id})
+    log_event(log, "mail_withdrawn", mail_id=row.id, kind=row.kind, registration_id=row.registration_id,
+              correlation_id=row.correlation_id)
 
 
 class RateLimit:
@@ -110,8 +176,8 @@ class MailSender:
     def __init__(self, engine: sa.Engine, mailer, *, sender_address: str, retry_delays_s: tuple[int, ...],
                  dead_letter_queue: str, idle_seconds: float = 0.05, rate_limit: RateLimit | None = None,
                  on_failed=None):
-        """``on_failed(conn, row, error)``: called in the transaction that marks a mail failed for good
-        (notify warns the meeting's organisers there, see :mod:`.notices`)."""
+        """``on_failed(conn, mail, error)``: called in the transaction that marks a mail failed for good, with
+        the mail as recorded (notify warns the meeting's organisers there, see :mod:`.notices`)."""
         self.rate_limit = rate_limit
         self.on_failed = on_failed
         self.engine = engine
@@ -143,7 +209,7 @@ class MailSender:
         def commit_sent():
             marked = conn.execute(_MARK_SENT, {"mail_id": row.id, "now": utcnow(), "attempt": row.attempts + 1})
             if marked.rowcount == 0:
-                self._withdraw(conn, row)
+                _withdraw(conn, row)
                 tx.commit()
                 raise MailWithdrawn(row.id)  # the mailer abandons the DATA: the server discards the message
             add_to_outbox(conn, outbox, NOTIFICATION_SENT,
@@ -187,27 +253,9 @@ class MailSender:
         with (tx if tx.is_active else conn.begin()):
             if gave_up:
                 reason = f"{'permanent' if permanent else 'temporary'} SMTP failure, attempt {attempts}: {error}"
-                if conn.execute(_MARK_FAILED, {"mail_id": row.id, "attempt": attempts,
-                                               "error": error[:1000]}).rowcount == 0:
-                    # Erased since the claim: no dead letter (it holds the source event) and no warning.
-                    self._withdraw(conn, row)
-                    return
-                add_to_outbox(conn, outbox, NOTIFICATION_FAILED,
-                              {"notification_id": row.id, "kind": row.kind,
-                               "source_message_id": row.source_message_id, "reason": reason[:500]},
-                              producer=PRODUCER, correlation_id=row.correlation_id)
-                add_dead_letter_to_outbox(conn, outbox, dead_letter_queue=self.dead_letter_queue,
-                                          body=row.source_body, message_id=row.source_message_id,
-                                          reason=reason, correlation_id=row.correlation_id)
-                if self.on_failed is not None:
-                    try:
-                        # In a savepoint: a warning that cannot be built must not undo the "failed" record
-                        # (the mail would then be pending again and sent again).
-                        with conn.begin_nested():
-                            self.on_failed(conn, row, error)
-                    except Exception as exc:
-                        log_event(log, "failure_warning_not_queued", logging.ERROR, mail_id=row.id,
-                                  error=repr(exc)[:300])
+                if not fail_for_good(conn, row, attempts=attempts, error=error, reason=reason,
+                                     dead_letter_queue=self.dead_letter_queue, on_failed=self.on_failed):
+                    return  # erased since the claim
             else:
                 delay = self.retry_delays_s[attempts - 1]
                 conn.execute(mails.update().where(mails.c.id == row.id).values(
@@ -216,12 +264,6 @@ class MailSender:
         log_event(log, "mail_failed" if gave_up else "mail_retry_scheduled", logging.WARNING, mail_id=row.id,
                   kind=row.kind, message_id=row.source_message_id, correlation_id=row.correlation_id,
                   attempt=attempts, error=error[:300])
-
-    def _withdraw(self, conn: sa.Connection, row) -> None:
-        """The mail of a registration erased since the claim: deleted instead of recorded as sent or failed."""
-        conn.execute(_DELETE_MAIL, {"mail_id": row.id})
-        log_event(log, "mail_withdrawn", mail_id=row.id, kind=row.kind, registration_id=row.registration_id,
-                  correlation_id=row.correlation_id)
 
     def run(self) -> None:
         backoff = 0.2

@@ -14,7 +14,8 @@ Each job is safe to run in any number of workers at once and after any restart:
   broker (:func:`~.erasure.scrub_dead_letters`); a tombstone is marked only after its pass succeeded.
 * broadcasts and fan-outs: expanded in chunks, each chunk one transaction with the job's row locked
   (``FOR UPDATE SKIP LOCKED``) and its cursor (``expanded_through``) moved on; a second worker skips the job
-  while a chunk is under way, and mails are unique by logical key anyway.
+  while a chunk is under way, and mails are unique by logical key anyway. A recipient whose mail cannot be
+  rendered does not stop the chunk: it is recorded as a mail failed for good (``Scheduler._not_rendered``).
 
 Times come from ``clock`` (tests move it instead of the machine's clock).
 """
@@ -29,14 +30,18 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from treffpunkt_shared.contracts import RejectedMessage
 from treffpunkt_shared.logs import log_event
 from treffpunkt_shared.messaging.topology import topology_for
 from treffpunkt_shared.timeutil import as_utc, utcnow
 
 from . import catalogue
+from .catalogue import Prepared
 from .erasure import RACE_WINDOW, not_erased, scrub_dead_letters, sweep_erased
 from .handlers import FANOUT_EVENT_TYPES, Source, compact_body, queue_prepared
+from .mail_queue import record_unrendered_mail
 from .models import agenda_changes, broadcasts, fanouts, mails, meetings, recipients
+from .notices import current_organisers, warn_organisers
 
 log = logging.getLogger("treffpunkt.notify.scheduler")
 
@@ -71,6 +76,9 @@ class Scheduler:
     def __init__(self, engine: sa.Engine, settings, *, clock=utcnow, interval_seconds: float | None = None):
         self.engine = engine
         self.settings = settings
+        # Where a mail that cannot be rendered goes, as one the SMTP server refused for good goes from the sender.
+        self.dead_letter_queue = topology_for(settings).dead_letter_queue_name("notify")
+        self.on_failed = warn_organisers(settings)
         self.clock = clock
         self.interval = settings.scheduler_interval_s if interval_seconds is None else interval_seconds
         self.stopped = threading.Event()
@@ -253,7 +261,7 @@ class Scheduler:
                     continue
                 counts = {s: sum(1 for r in rows if r.status == s) for s in ("confirmed", "waitlisted", "pending")}
                 mentioned = sorted({r.registration_id for r in new + cancelled})
-                for organiser in meeting.organisers:
+                for organiser in current_organisers(tx, meeting_id, meeting.organisers):
                     prepared = catalogue.digest_mail(self.settings, meeting.state, organiser, since=since,
                                                      until=until, new=new, cancelled=cancelled, counts=counts)
                     queued += queue_prepared(tx, prepared, Source(
@@ -292,7 +300,7 @@ class Scheduler:
             rows = tx.execute(query.limit(chunk)).all()
             wanted = audience_filter(b.audience, b.audience_value)
             rendered: dict = {}  # the broadcast rendered once per shape of links (catalogue.broadcast_mail)
-            count = 0
+            count = failed = 0
             for recipient in rows:
                 if not wanted(recipient):
                     continue
@@ -300,13 +308,14 @@ class Scheduler:
                     prepared = catalogue.broadcast_mail(self.settings, meeting.state, b, recipient,
                                                         rendered=rendered)
                 except Exception as exc:
-                    log_event(log, "mail_not_rendered", logging.ERROR, kind="broadcast",
-                              registration_id=recipient.registration_id, error=str(exc)[:300])
+                    failed += self._not_rendered(tx, "broadcast", b.meeting_id, recipient, exc, job_id=b.id,
+                                                 source_type="broadcast", subject=b.subject, warn=not failed)
                     continue
                 count += queue_prepared(tx, prepared, Source(b.id, None, compact_body(b.id, "broadcast", prepared)))
             finished = len(rows) < chunk
+            # Those whose mail failed were recipients too: the page counts them under "failed".
             values = {"expanded_through": rows[-1].registration_id if rows else b.expanded_through,
-                      "recipient_count": (b.recipient_count or 0) + count}
+                      "recipient_count": (b.recipient_count or 0) + count + failed}
             if finished:
                 values.update(status="sent", expanded_at=self.clock())
             tx.execute(broadcasts.update().where(broadcasts.c.id == broadcast_id).values(**values))
@@ -332,21 +341,23 @@ class Scheduler:
                 query = query.where(recipients.c.registration_id > job.expanded_through)
             rows = tx.execute(query.limit(chunk)).all()
             payload, event_type = job.payload, FANOUT_EVENT_TYPES[job.kind]
-            count = 0
+            count = failed = 0
             for recipient in rows:
                 try:
                     prepared = self._fanout_mail(job.kind, payload, recipient)
                 except Exception as exc:
-                    log_event(log, "mail_not_rendered", logging.ERROR, kind=job.kind, fanout_id=job.id,
-                              registration_id=recipient.registration_id, error=str(exc)[:300])
+                    failed += self._not_rendered(tx, job.kind, job.meeting_id, recipient, exc, job_id=job.id,
+                                                 source_type=event_type, correlation_id=job.correlation_id,
+                                                 warn=not failed)
                     continue
                 if prepared is None:
                     continue
                 count += queue_prepared(tx, prepared, Source(job.id, job.correlation_id,
                                                              compact_body(job.id, event_type, prepared)))
             finished = len(rows) < chunk
+            # The job's mails, failed ones included: as many as its rows in the delivery log.
             values = {"expanded_through": rows[-1].registration_id if rows else job.expanded_through,
-                      "recipient_count": (job.recipient_count or 0) + count}
+                      "recipient_count": (job.recipient_count or 0) + count + failed}
             if finished:
                 values.update(status="done", done_at=self.clock())
             tx.execute(fanouts.update().where(fanouts.c.id == fanout_id).values(**values))
@@ -354,6 +365,30 @@ class Scheduler:
             log_event(log, "fanout_expanded", fanout_id=fanout_id, kind=job.kind, meeting_id=job.meeting_id,
                       mails=values["recipient_count"])
         return count, finished
+
+    def _not_rendered(self, tx: sa.Connection, kind: str, meeting_id: str, recipient, exc: Exception, *,
+                      job_id: str, source_type: str, warn: bool, correlation_id: str | None = None,
+                      subject: str | None = None) -> int:
+        """A recipient of a broadcast or fan-out whose mail cannot be rendered (their data does not fit the
+        template): recorded as that mail failed for good, so that it is in the meeting's delivery log with the
+        reason, ``notification.failed`` and a dead letter tell operators, and (``warn``) the organisers are warned,
+        as for a mail the SMTP server refused; the chunk's other mails go on. 1 if recorded. The key is per job
+        (for a broadcast the mail's own): a failure is recorded once however often the job is looked at.
+        Callers warn for a chunk's first failure only: a template that fails for everyone would otherwise send
+        each organiser one warning per participant (the warning points to the delivery log for the others)."""
+        # A KeyError says only the key: the type tells organisers and operators what kind of problem it was.
+        error = (str(exc) if isinstance(exc, RejectedMessage) else f"{type(exc).__name__}: {exc}")[:300]
+        log_event(log, "mail_not_rendered", logging.ERROR, kind=kind, job_id=job_id,
+                  registration_id=recipient.registration_id, error=error)
+        placeholder = Prepared(kind, f"{kind}:{meeting_id}:{recipient.registration_id}:{job_id}"[:200],
+                               str((recipient.participant or {}).get("email") or ""), subject or "", b"",
+                               meeting_id, recipient.registration_id)
+        return int(record_unrendered_mail(
+            tx, logical_key=placeholder.logical_key, kind=kind, source_message_id=job_id,
+            source_body=compact_body(job_id, source_type, placeholder), correlation_id=correlation_id,
+            recipient=placeholder.recipient, meeting_id=meeting_id, registration_id=recipient.registration_id,
+            subject=subject, error=error, dead_letter_queue=self.dead_letter_queue,
+            on_failed=self.on_failed if warn else None))
 
     def _fanout_mail(self, kind: str, payload: dict, recipient):
         """The job's mail for one confirmed recipient, or None if it is not for them."""

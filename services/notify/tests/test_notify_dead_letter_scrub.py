@@ -91,3 +91,22 @@ def test_an_unreachable_broker_leaves_the_erasure_unscrubbed_so_the_next_round_t
     assert broker.count(topology.dead_letter_queue_name("notify")) == 1
     assert scrub_dead_letters(notify_engine, notify_settings.amqp_url, topology) == 1
     assert broker.count(topology.dead_letter_queue_name("notify")) == 0
+
+
+def test_erasing_one_recipient_of_a_broadcast_keeps_the_other_recipients_dead_letters_still_in_the_outbox(
+        notify_settings, notify_engine):
+    from treffpunkt_notify.models import outbox
+    from treffpunkt_shared.messaging.tables import add_dead_letter_to_outbox
+    job_id = str(uuid.uuid4())  # a broadcast's or fan-out's mails share their job's id as source
+    erased, other = registration(email="erased@example.org"), registration(email="other@example.org")
+    with notify_engine.begin() as tx:
+        for reg in (erased, other):
+            add_dead_letter_to_outbox(tx, outbox, dead_letter_queue="x.notify.dead", message_id=job_id,
+                                      reason="permanent SMTP failure",
+                                      body=json.dumps({"source_message_id": job_id, "kind": "broadcast",
+                                                       "registration_id": reg["registration_id"]}).encode())
+    erase(notify_engine, notify_settings, erased["registration_id"])
+    with notify_engine.connect() as conn:
+        bodies = [json.loads(bytes(r.body)) for r in conn.execute(
+            sa.select(outbox.c.body).where(outbox.c.destination == "dead-letter"))]
+    assert [b["registration_id"] for b in bodies] == [other["registration_id"]]

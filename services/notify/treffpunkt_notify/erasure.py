@@ -76,7 +76,6 @@ def erase_registration(tx: sa.Connection, registration_id: str, meeting_id: str)
     # recipients row is locked, and no transaction that locks those waits for a meeting's row: no deadlock.
     meeting_row(tx, meeting_id, for_update=True)
     deleted_mails, _ = _delete_mails_and_recipients(tx, [registration_id])
-    source_ids = {r.source_message_id for r in deleted_mails}
     deleted = len(deleted_mails)
     # Organisers' digests name the registrations they list in their source body (ids only).
     marker = registration_id.encode()
@@ -84,12 +83,12 @@ def erase_registration(tx: sa.Connection, registration_id: str, meeting_id: str)
         mails.c.meeting_id == meeting_id, mails.c.kind.in_(_ORGANISER_KINDS))) if marker in bytes(r.source_body)]
     if digests:
         deleted += tx.execute(mails.delete().where(mails.c.id.in_(digests))).rowcount
-    dead = []
-    for row in tx.execute(sa.select(outbox.c.seq, outbox.c.headers, outbox.c.body)
-                          .where(outbox.c.destination == "dead-letter")):
-        original = (row.headers or {}).get("x-original-message-id")
-        if original in source_ids or marker in bytes(row.body):
-            dead.append(row.seq)
+    # A dead letter of one of their mails names the registration in its body (the event's payload, or a
+    # fan-out's or broadcast's mail record). Not by the original message id: for a fan-out or a broadcast that
+    # is the job's, shared with every other recipient's dead letter.
+    dead = [row.seq for row in tx.execute(sa.select(outbox.c.seq, outbox.c.body)
+                                          .where(outbox.c.destination == "dead-letter"))
+            if marker in bytes(row.body)]
     if dead:
         tx.execute(outbox.delete().where(outbox.c.seq.in_(dead)))
     log_event(log, "participant_erased", registration_id=registration_id, mails_deleted=deleted,

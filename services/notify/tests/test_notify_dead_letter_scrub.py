@@ -100,7 +100,12 @@ def test_erasing_one_recipient_of_a_broadcast_keeps_the_other_recipients_dead_le
     job_id = str(uuid.uuid4())  # a broadcast's or fan-out's mails share their job's id as source
     erased, other = registration(email="erased@example.org"), registration(email="other@example.org")
     with notify_engine.begin() as tx:
+        from treffpunkt_notify.mail_queue import queue_mail
         for reg in (erased, other):
+            queue_mail(tx, logical_key=f"broadcast:{job_id}:{reg['registration_id']}", kind="broadcast",
+                       source_message_id=job_id, source_body=b"{}", correlation_id=None,
+                       recipient=reg["participant"]["email"], message=b"x", meeting_id=MEETING_ID,
+                       registration_id=reg["registration_id"], subject="Rundmail")
             add_dead_letter_to_outbox(tx, outbox, dead_letter_queue="x.notify.dead", message_id=job_id,
                                       reason="permanent SMTP failure",
                                       body=json.dumps({"source_message_id": job_id, "kind": "broadcast",

@@ -75,6 +75,22 @@ def test_a_broadcast_is_previewed_then_sent_once_as_individual_mails_to_its_audi
     assert (shown["status"], shown["recipient_count"]) == ("sent", 2)
 
 
+def test_a_recipient_whose_mail_cannot_be_rendered_does_not_break_the_broadcasts_preview(
+        notify_worker, events, smtp_server, client, notify_settings, notify_engine):
+    from treffpunkt_notify.models import recipients
+    regs = people(events, smtp_server)
+    first = min(regs, key=lambda r: r["registration_id"])  # the preview is rendered for the first in id order
+    with notify_engine.begin() as tx:
+        tx.execute(recipients.update().where(recipients.c.registration_id == first["registration_id"])
+                   .values(participant={"email": first["participant"]["email"]}))
+    r = client.post(f"/api/meetings/{MEETING_ID}/broadcasts", headers=bearer(notify_settings),
+                    json={"audience": "meeting", "subject": "Hinweis", "body": "Bitte Ausweis mitbringen."})
+    assert r.status_code == 201, r.json
+    assert r.json["recipient_count"] == 3 and "Ausweis" in r.json["preview"]["text"]
+    shown = client.get(f"/api/meetings/{MEETING_ID}/broadcasts/{r.json['id']}", headers=bearer(notify_settings))
+    assert shown.status_code == 200 and "Ausweis" in shown.json["preview"]["text"]
+
+
 @pytest.mark.parametrize("audience,value,expected", [
     ("meeting", None, {"erika@example.org", "hans@example.org", "olga@example.org"}),
     ("authority", "Ausländerbehörde Gießen", {"erika@example.org", "hans@example.org"}),

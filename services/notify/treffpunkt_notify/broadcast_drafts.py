@@ -5,6 +5,7 @@ is the scheduler's (``Scheduler.expand_broadcasts``).
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from email import policy
 from email.parser import BytesParser
@@ -12,11 +13,17 @@ from email.parser import BytesParser
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from treffpunkt_shared.logs import log_event
 from treffpunkt_shared.timeutil import utcnow
 
 from . import catalogue, demo
 from .models import broadcasts, meetings, recipients
 from .scheduler import audience_filter, audience_query
+
+log = logging.getLogger("treffpunkt.notify.broadcasts")
+# A recipient whose data cannot be rendered must not take the preview (and the organiser's page) down with it:
+# the next ones are tried, then the demo recipient. Sending records such a mail as failed, with the reason.
+PREVIEW_TRIES = 3
 
 AUDIENCES = ("meeting", "round", "authority", "waitlist")
 
@@ -94,8 +101,13 @@ def rendered(conn, settings, b, *, people: list | None = None) -> tuple[dict | N
     if state is None:
         return None, None
     people = audience(conn, b) if people is None else people
-    sample = people[0] if people else demo.RECIPIENT
-    return parts(catalogue.broadcast_mail(settings, state, b, sample).message), sample
+    for sample in people[:PREVIEW_TRIES]:
+        try:
+            return parts(catalogue.broadcast_mail(settings, state, b, sample).message), sample
+        except Exception as exc:
+            log_event(log, "preview_not_rendered", logging.WARNING, broadcast_id=b.id,
+                      registration_id=sample.registration_id, error=f"{type(exc).__name__}: {exc}"[:300])
+    return parts(catalogue.broadcast_mail(settings, state, b, demo.RECIPIENT).message), demo.RECIPIENT
 
 
 def show(conn, settings, b) -> dict:

@@ -160,3 +160,45 @@ def test_round_results_go_to_that_rounds_participants_with_the_documents_linked(
     events.publish(REGISTRATION_CONFIRMED, registration(email="marker@example.org"))
     wait_until(lambda: smtp_server.handler.to("marker@example.org"), message="marker")
     assert len(smtp_server.handler.to("hans@example.org")) == 1
+
+
+def _break_recipient(engine, registration_id: str) -> None:
+    """The recipient's read model without the name the mails print: rendering their mail fails."""
+    from treffpunkt_notify.models import recipients
+    with engine.begin() as tx:
+        email = tx.execute(sa.select(recipients.c.participant).where(
+            recipients.c.registration_id == registration_id)).scalar()["email"]
+        tx.execute(recipients.update().where(recipients.c.registration_id == registration_id)
+                   .values(participant={"email": email}))
+
+
+def test_a_reminder_that_cannot_be_rendered_is_recorded_failed_once_and_not_tried_again_every_round(
+        notify_engine, notify_settings, events, notify_worker, smtp_server):
+    regs = setup_meeting(events, smtp_server, notify_engine)
+    _break_recipient(notify_engine, regs["hans@example.org"]["registration_id"])
+    for _ in range(3):  # three scheduler rounds within the reminder's day
+        Scheduler(notify_engine, notify_settings, clock=lambda: START - timedelta(hours=3)).send_reminders()
+    rows = {r.recipient: r for r in mail_rows(notify_engine, "reminder")}
+    assert set(rows) == {"erika@example.org", "hans@example.org"} and len(mail_rows(notify_engine, "reminder")) == 2
+    failed = rows["hans@example.org"]
+    assert (failed.status, failed.attempts) == ("failed", 0)
+    assert failed.last_error.startswith("Nicht erstellt / not rendered: KeyError")
+    assert failed.logical_key.endswith(":1d") and rows["erika@example.org"].status in ("pending", "sent")
+
+
+def test_an_agenda_change_mail_that_cannot_be_rendered_is_recorded_failed_and_the_others_are_mailed(
+        notify_worker, events, smtp_server, notify_engine, notify_settings):
+    regs = setup_meeting(events, smtp_server, notify_engine)
+    events.publish(AGENDA_PUBLISHED, {"meeting": meeting_snapshot(), "agenda": agenda()})
+    wait_until(lambda: len(smtp_server.handler.to("hans@example.org")) == 2, message="agenda mails")
+    _break_recipient(notify_engine, regs["hans@example.org"]["registration_id"])
+    items = copy.deepcopy(agenda()["items"])
+    items[0]["room"] = "Foyer"
+    events.publish(AGENDA_CHANGED, changed(2, [{
+        "item_id": "welcome", "title": "Begrüßung", "kind": "welcome", "change": "updated",
+        "room": {"from": "Ludwig-Bergsträßer-Saal", "to": "Foyer"}, "item": items[0]}],
+        items=items, times_changed=False))
+    wait_until(lambda: len(smtp_server.handler.to("erika@example.org")) == 3, timeout=30, message="change mail")
+    rows = {r.recipient: r for r in mail_rows(notify_engine, "agenda_changed")}
+    assert rows["hans@example.org"].status == "failed"
+    assert rows["hans@example.org"].last_error.startswith("Nicht erstellt / not rendered")

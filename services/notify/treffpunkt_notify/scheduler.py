@@ -156,7 +156,7 @@ class Scheduler:
             times_changed = any(e.times_changed for e in edits)
             items = (meeting.agenda or {}).get("items") or []
             snapshot = meeting.state
-            count = 0
+            count = failed = 0
             for recipient in tx.execute(sa.select(recipients).where(recipients.c.meeting_id == meeting_id,
                                                                    recipients.c.status == "confirmed")):
                 try:
@@ -165,15 +165,16 @@ class Scheduler:
                         times_changed=times_changed, recipient=recipient, agenda_items=items,
                         meeting_revision=meeting.revision)
                 except Exception as exc:
-                    log_event(log, "mail_not_rendered", logging.ERROR, kind="agenda_changed",
-                              registration_id=recipient.registration_id, error=str(exc)[:300])
+                    failed += self._not_rendered(tx, "agenda_changed", meeting_id, recipient, exc,
+                                                 job_id=edits[-1].source_message_id, source_type="agenda.changed",
+                                                 warn=not failed)
                     continue
                 count += queue_prepared(tx, prepared, Source(
                     edits[-1].source_message_id, None,
                     compact_body(edits[-1].source_message_id, "agenda.changed", prepared,
                                  revisions=[from_revision, to_revision])))
             log_event(log, "agenda_changes_mailed", meeting_id=meeting_id, revisions=[from_revision, to_revision],
-                      edits=len(edits), mails=count)
+                      edits=len(edits), mails=count, not_rendered=failed)
             return count
 
     # ----------------------------------------------------------------------------------- reminders
@@ -201,6 +202,7 @@ class Scheduler:
                 continue
             moment = as_utc(meeting.starts_at) - timedelta(days=days)
             prefix = f"reminder:{meeting.meeting_id}:"
+            failed = 0
             with self.engine.begin() as tx:
                 done = {r.logical_key for r in tx.execute(sa.select(mails.c.logical_key).where(
                     mails.c.meeting_id == meeting.meeting_id, mails.c.kind == "reminder"))}
@@ -216,8 +218,11 @@ class Scheduler:
                         prepared = catalogue.reminder_mail(self.settings, meeting.state, days, recipient,
                                                            (meeting.agenda or {}).get("items"))
                     except Exception as exc:
-                        log_event(log, "mail_not_rendered", logging.ERROR, kind="reminder",
-                                  registration_id=recipient.registration_id, error=str(exc)[:300])
+                        # Recorded under the reminder's own key: the next rounds see it done, instead of
+                        # rendering and failing again every round until the meeting.
+                        failed += self._not_rendered(tx, "reminder", meeting.meeting_id, recipient, exc,
+                                                     job_id=str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
+                                                     source_type="reminder", warn=not failed, logical_key=key)
                         continue
                     queued += queue_prepared(tx, prepared, Source(
                         str(uuid.uuid5(uuid.NAMESPACE_URL, prepared.logical_key)), None,
@@ -368,8 +373,8 @@ class Scheduler:
 
     def _not_rendered(self, tx: sa.Connection, kind: str, meeting_id: str, recipient, exc: Exception, *,
                       job_id: str, source_type: str, warn: bool, correlation_id: str | None = None,
-                      subject: str | None = None) -> int:
-        """A recipient of a broadcast or fan-out whose mail cannot be rendered (their data does not fit the
+                      subject: str | None = None, logical_key: str | None = None) -> int:
+        """A recipient of a broadcast, fan-out, agenda change or reminder whose mail cannot be rendered (their data does not fit the
         template): recorded as that mail failed for good, so that it is in the meeting's delivery log with the
         reason, ``notification.failed`` and a dead letter tell operators, and (``warn``) the organisers are warned,
         as for a mail the SMTP server refused; the chunk's other mails go on. 1 if recorded. The key is per job
@@ -380,7 +385,7 @@ class Scheduler:
         error = (str(exc) if isinstance(exc, RejectedMessage) else f"{type(exc).__name__}: {exc}")[:300]
         log_event(log, "mail_not_rendered", logging.ERROR, kind=kind, job_id=job_id,
                   registration_id=recipient.registration_id, error=error)
-        placeholder = Prepared(kind, f"{kind}:{meeting_id}:{recipient.registration_id}:{job_id}"[:200],
+        placeholder = Prepared(kind, logical_key or f"{kind}:{meeting_id}:{recipient.registration_id}:{job_id}"[:200],
                                str((recipient.participant or {}).get("email") or ""), subject or "", b"",
                                meeting_id, recipient.registration_id)
         return int(record_unrendered_mail(

@@ -55,3 +55,31 @@ def test_a_correlation_id_longer_than_the_tables_keep_is_rejected_at_once_naming
     assert accepted.correlation_id == "c" * 64
     with pytest.raises(RejectedMessage, match="correlation_id"):
         parse_envelope(encode({**envelope, "correlation_id": "c" * 65}), "application/json")
+
+
+def test_a_field_the_consumer_does_not_know_yet_is_left_out_at_any_depth_so_services_upgrade_in_any_order():
+    payload = registration_payload(rounds=[{"item_id": "r1", "title": "Identitätsklärung",
+                                            "starts_at": "2016-09-16T09:00:00+00:00",
+                                            "ends_at": "2016-09-16T10:30:00+00:00"}])
+    newer = {**payload, "badge_colour": "grün",
+             "participant": {**payload["participant"], "pronouns": "sie/ihr"},
+             "rounds": [{**r, "table": 4} for r in payload["rounds"]]}
+    envelope = make_envelope(REGISTRATION_CONFIRMED, payload, producer="registration")
+    _, _, loaded = parse_envelope(encode({**envelope, "payload": newer}), "application/json")
+    assert "badge_colour" not in loaded and "pronouns" not in loaded["participant"]
+    assert loaded["participant"]["email"] == payload["participant"]["email"]
+    assert [r["item_id"] for r in loaded["rounds"]] == ["r1"] and "table" not in loaded["rounds"][0]
+
+
+def test_with_unknown_fields_left_out_a_payload_still_has_to_meet_the_contract():
+    payload = registration_payload()
+    broken = {**payload, "badge_colour": "grün", "participant": {**payload["participant"], "email": "keine"}}
+    envelope = make_envelope(REGISTRATION_CONFIRMED, payload, producer="registration")
+    with pytest.raises(RejectedMessage, match="email"):
+        parse_envelope(encode({**envelope, "payload": broken}), "application/json")
+
+
+def test_a_producer_cannot_send_a_field_its_own_contract_lacks():
+    with pytest.raises(Exception, match="Unknown field"):
+        make_envelope(REGISTRATION_CONFIRMED, {**registration_payload(), "badge_colour": "grün"},
+                      producer="registration")

@@ -316,6 +316,30 @@ def schema_instance(schema_class: type[Schema]) -> Schema:
     return schema
 
 
+_UNKNOWN_FIELD = ["Unknown field."]
+
+
+def _without_unknown_fields(value, errors):
+    """``value`` without the fields ``errors`` (marshmallow's messages for it) call unknown; ``value`` itself
+    when there are none."""
+    if not isinstance(errors, dict):
+        return value
+    if isinstance(value, dict):
+        cleaned, changed = {}, False
+        for key, item in value.items():
+            if errors.get(key) == _UNKNOWN_FIELD:
+                changed = True
+                continue
+            inner = _without_unknown_fields(item, errors.get(key))
+            changed = changed or inner is not item
+            cleaned[key] = inner
+        return cleaned if changed else value
+    if isinstance(value, list):
+        items = [_without_unknown_fields(item, errors.get(i)) for i, item in enumerate(value)]
+        return items if any(a is not b for a, b in zip(items, value)) else value
+    return value
+
+
 @dataclass(frozen=True)
 class Contract:
     """One message type: its routing key, its version and its payload schema."""
@@ -325,7 +349,18 @@ class Contract:
     schema: type[Schema]
 
     def load_payload(self, payload: dict) -> dict:
-        return schema_instance(self.schema).load(payload)
+        """The payload as this version of the contract reads it. Fields it does not know are left out, at any
+        depth (a tolerant reader): a producer may add a field before every consumer knows it, so services can be
+        upgraded in any order. Everything the contract does know is checked as strictly as ever, and a producer
+        cannot send a field its own contract lacks (:meth:`dump_payload`)."""
+        schema = schema_instance(self.schema)
+        try:
+            return schema.load(payload)
+        except ValidationError as exc:
+            known = _without_unknown_fields(payload, exc.messages)
+            if known is payload:
+                raise
+        return schema.load(known)
 
     def dump_payload(self, payload: dict) -> dict:
         # Validate on the way out too, so a producer cannot publish what no consumer accepts.

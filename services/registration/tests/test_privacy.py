@@ -133,6 +133,30 @@ def test_erasing_through_the_personal_link_asks_first_and_changes_nothing_before
     assert row_of(engine, registration_id).first_name == f"{CANARY}vor"
 
 
+def test_an_authority_typed_by_the_erased_participant_alone_is_erased_too_a_listed_or_shared_one_stays(
+        client, engine):
+    from treffpunkt_registration.authority_list import add_authority
+    from treffpunkt_registration.models import authority_places
+    meeting_id = publish_meeting(engine, capacity=10)
+    with engine.begin() as tx:
+        tx.execute(meetings.update().where(meetings.c.id == meeting_id).values(authority_quota=3))
+    add_authority(engine, "Regierungspräsidium Darmstadt")
+    alone, alone_token = register_and_confirm(client, engine, meeting_id,
+                                              canary_person(1, organisation=f"Kanzlei {CANARY}"))
+    listed, listed_token = register_and_confirm(client, engine, meeting_id,
+                                                canary_person(2, organisation="Regierungspräsidium Darmstadt"))
+    shared, shared_token = register_and_confirm(client, engine, meeting_id,
+                                                canary_person(3, organisation="Ausländerbehörde Gießen"))
+    register_and_confirm(client, engine, meeting_id, person(4, organisation="ausländerbehörde  gießen"))
+    for token in (alone_token, listed_token, shared_token):
+        assert erase_through_the_link(client, token).status_code == 303
+    assert (row_of(engine, alone).organisation, row_of(engine, alone).authority_key) == ("", "")
+    assert row_of(engine, listed).organisation == "Regierungspräsidium Darmstadt"
+    assert row_of(engine, shared).organisation == "Ausländerbehörde Gießen"
+    assert database_hits(engine, CANARY) == []  # the typed name held the canary: gone with its quota counter
+    assert count(engine, authority_places, authority_places.c.authority_key.like(f"%{CANARY}%")) == 0
+
+
 def test_erasing_an_active_registration_gives_its_place_to_the_next_in_line_and_leaves_no_personal_data(
         client, engine):
     meeting_id = publish_meeting(engine, capacity=1)

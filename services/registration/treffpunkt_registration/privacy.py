@@ -20,7 +20,9 @@ Erasure, in one transaction under the meeting's lock (the lock order of :mod:`.p
 Kept after erasure: the registration id, meeting, status and its timestamps, whether it held a place and its
 waiting-list ticket, the privacy notice version and consent times (they name nobody any more), and the
 authority (``organisation``, ``authority_key``): the figures per authority that the reporting of publicly
-funded meetings needs.
+funded meetings needs. Except an authority typed by this participant alone (not on the organisers' list, named
+by no other registration): such a text may itself name a person ("Kanzlei Dr. Weiß"), so it is erased too,
+with the meeting's quota counter for it.
 
 Retention (:func:`erase_past_retention`) erases every registration of a meeting ``retention_days`` after
 its end, without cancelling (the meeting is over: nobody moves up, nobody is mailed), and records the time
@@ -41,8 +43,8 @@ from treffpunkt_shared.timeutil import as_utc, utcnow
 
 from . import rate_limit
 from . import registrations as journey
-from .models import (ACTIVE_STATUSES, attendance, meetings, outbox, rate_limits, registration_links,
-                     registration_rounds, registrations)
+from .models import (ACTIVE_STATUSES, attendance, authorities, authority_places, meetings, outbox, rate_limits,
+                     registration_links, registration_rounds, registrations)
 from .places import Busy, lock_meeting
 from .registration_events import PRODUCER, registration_state
 
@@ -137,14 +139,28 @@ def _erase_locked(tx: sa.Connection, row, *, reason: str, correlation_id: str | 
     tx.execute(registration_links.delete().where(registration_links.c.registration_id == registration_id))
     tx.execute(attendance.delete().where(attendance.c.registration_id == registration_id))
     tx.execute(registration_rounds.delete().where(registration_rounds.c.registration_id == registration_id))
+    authority = {} if _authority_kept(tx, row) else {"organisation": "", "authority_key": ""}
+    if authority and row.authority_key:
+        tx.execute(authority_places.delete().where(authority_places.c.meeting_id == row.meeting_id,
+                                                   authority_places.c.authority_key == row.authority_key))
     tx.execute(registrations.update().where(registrations.c.id == registration_id).values(
-        **_ERASED_FIELDS, email_key=f"erased:{registration_id}", erased_at=now,
+        **_ERASED_FIELDS, **authority, email_key=f"erased:{registration_id}", erased_at=now,
         sequence=registrations.c.sequence + 1))
     purged = _purge_outbox(tx, registration_id)
     add_to_outbox(tx, outbox, PARTICIPANT_ERASED,
                   {"registration_id": registration_id, "meeting_id": row.meeting_id, "erased_at": now,
                    "reason": reason}, producer=PRODUCER, correlation_id=correlation_id)
     return {"registration_id": registration_id, "erased_at": now, "outbox_rows_purged": purged}
+
+
+def _authority_kept(tx: sa.Connection, row) -> bool:
+    """Whether the registration's authority stays after its erasure: it is on the organisers' list, or another
+    registration names it too (then it names an office, not this person)."""
+    if not row.authority_key:
+        return True
+    listed = sa.exists().where(authorities.c.authority_key == row.authority_key)
+    shared = sa.exists().where(registrations.c.authority_key == row.authority_key, registrations.c.id != row.id)
+    return bool(tx.execute(sa.select(sa.or_(listed, shared))).scalar())
 
 
 def _lock_timeout(exc: sa.exc.OperationalError) -> bool:

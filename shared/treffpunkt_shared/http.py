@@ -157,8 +157,11 @@ def install(app: Flask, *, service: str, html_error: Callable[[int, str], str] |
         return html_error(500, message), 500
 
 
-def health_blueprint(checks: dict[str, Callable[[], bool]]) -> Blueprint:
-    """``/healthz``: the process answers. ``/readyz``: every dependency in ``checks`` answers too."""
+def health_blueprint(checks: dict[str, Callable[[], bool]],
+                     details: dict[str, Callable[[], dict]] | None = None) -> Blueprint:
+    """``/healthz``: the process answers. ``/readyz``: every dependency in ``checks`` answers too, plus what
+    ``details`` report for monitoring (the outbox's backlog: rows the relay has not published yet and the age of
+    the oldest, which grows when publishing is stuck); a detail that cannot be read is null, never an error."""
     bp = Blueprint("health", __name__)
 
     @bp.get("/healthz")
@@ -169,6 +172,12 @@ def health_blueprint(checks: dict[str, Callable[[], bool]]) -> Blueprint:
     def readyz():
         results = {name: bool(check()) for name, check in checks.items()}
         ok = all(results.values())
-        return jsonify(status="ok" if ok else "unavailable", checks=results), 200 if ok else 503
+        body = {"status": "ok" if ok else "unavailable", "checks": results}
+        for name, detail in (details or {}).items():
+            try:
+                body[name] = detail() if results.get("database", True) else None
+            except Exception:  # the database went away between the check and the detail
+                body[name] = None
+        return jsonify(body), 200 if ok else 503
 
     return bp

@@ -12,11 +12,13 @@ from treffpunkt_shared.auth import Principal, install_auth
 from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
+from treffpunkt_shared.messaging.tables import outbox_backlog
 
 from . import account_pages, accounts, accounts_api, api, auth_views, organiser_pages, public
 from .account_texts import ENGLISH as ACCOUNT_TEXTS
 from .catalog import catalog
 from .config import Settings
+from .models import outbox
 from .programme import Programme
 from .sign_in import SignIn
 from .sign_in_limit import SignInLimiter, SignInLimits
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     app.register_blueprint(http.health_blueprint({
         "database": lambda: is_reachable(engine),
         "broker": lambda: is_broker_reachable(settings.amqp_url),
-    }))
+    }, details={"outbox": lambda: outbox_backlog(engine, outbox)}))
     rest.register_blueprint(api.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(organiser_pages.bp)

@@ -12,12 +12,13 @@ from treffpunkt_shared.auth import install_auth
 from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
+from treffpunkt_shared.messaging.tables import outbox_backlog
 
 from . import organiser_pages, organiser_views, views
 from .config import Settings
 from .mailer import mailer_for
 from .mime import checked_sender
-from .models import organiser_access
+from .models import organiser_access, outbox
 from .page_texts import catalog, install_labels
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     app.register_blueprint(http.health_blueprint({
         "database": lambda: is_reachable(engine),
         "broker": lambda: is_broker_reachable(settings.amqp_url),
-    }))
+    }, details={"outbox": lambda: outbox_backlog(engine, outbox)}))
     app.register_blueprint(views.bp)
     app.register_blueprint(organiser_views.bp)
     app.register_blueprint(organiser_pages.bp)

@@ -12,11 +12,12 @@ from treffpunkt_shared.auth import install_auth
 from treffpunkt_shared.csrf import install_csrf
 from treffpunkt_shared.db import is_reachable, make_engine
 from treffpunkt_shared.messaging.connection import is_broker_reachable
+from treffpunkt_shared.messaging.tables import outbox_backlog
 
 from . import api, checkin_pages, export_pages, organiser_api, organiser_pages, pages, personal_pages
 from .catalog import catalog
 from .config import Settings
-from .models import organiser_access
+from .models import organiser_access, outbox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None, *, engine: sa.Engine | None = N
     app.register_blueprint(http.health_blueprint({
         "database": lambda: is_reachable(engine),
         "broker": lambda: is_broker_reachable(settings.amqp_url),
-    }))
+    }, details={"outbox": lambda: outbox_backlog(engine, outbox)}))
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(personal_pages.bp)

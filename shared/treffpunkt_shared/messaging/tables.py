@@ -81,3 +81,14 @@ def add_dead_letter_to_outbox(tx: sa.Connection, outbox: sa.Table, *, dead_lette
         headers={"x-dead-reason": reason[:2000], "x-original-message-id": message_id,
                  "x-dead-lettered-at": datetime.now(timezone.utc).isoformat()},
         correlation_id=correlation_id, created_at=datetime.now(timezone.utc)))
+
+
+def outbox_backlog(engine: sa.Engine, outbox: sa.Table) -> dict:
+    """Rows waiting for the relay and how long the oldest has waited (``/readyz``: a growing age means the
+    relay cannot publish: broker away, relay stopped)."""
+    with engine.connect() as conn:
+        pending, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(outbox.c.created_at))).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)  # SQLite gives naive datetimes back
+    age = (datetime.now(timezone.utc) - oldest).total_seconds() if oldest is not None else 0.0
+    return {"pending": pending, "oldest_seconds": round(max(age, 0.0), 1)}

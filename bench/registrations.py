@@ -403,21 +403,8 @@ def run_load(base_url: str, meeting_id: str, n: int, concurrency: int, tag: str)
 # --------------------------------------------------------------------------- cleanup
 
 def delete_broker_objects(amqp_url: str, namespace: str) -> list[str]:
-    from treffpunkt_shared.messaging.topology import Topology
-    topology = Topology(namespace)
-    deleted = []
-    conn = pika_connection(amqp_url)
-    try:
-        ch = conn.channel()
-        for q in topology.all_queues():
-            ch.queue_delete(q.name)
-            deleted.append(q.name)
-        ch.exchange_delete(topology.events.name)
-        ch.exchange_delete(topology.direct.name)
-        deleted += [topology.events.name, topology.direct.name]
-    finally:
-        conn.close()
-    return deleted
+    from treffpunkt_shared.testing import delete_namespace
+    return delete_namespace(amqp_url, namespace)
 
 
 def service_state(stack: LocalStack, namespace: str) -> dict:

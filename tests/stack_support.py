@@ -6,8 +6,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from treffpunkt_shared.messaging.topology import Topology
-from treffpunkt_shared.testing import Broker, free_port
+from treffpunkt_shared.testing import delete_namespace, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
 from localstack import LocalStack  # noqa: E402
@@ -30,11 +29,5 @@ def running_stack(name: str, *, amqp_url: str, smtp_port: int, log_dir: Path, we
     finally:
         stack.stop()
         stack.drop_databases()
-        broker = Broker(amqp_url)
-        try:
-            for q in Topology(stack.namespace).all_queues():
-                broker.channel.queue_delete(q.name)
-            broker.channel.exchange_delete(f"{stack.namespace}.events")
-            broker.channel.exchange_delete(f"{stack.namespace}.direct")
-        finally:
-            broker.close()
+        ladder = (extra_env.get("*", {}).get("RETRY_DELAYS_MS") or "").split(",")
+        delete_namespace(amqp_url, stack.namespace, retry_delays_ms=[int(d) for d in ladder if d.strip()])

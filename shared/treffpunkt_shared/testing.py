@@ -85,23 +85,33 @@ def pika_connection(amqp_url: str) -> pika.BlockingConnection:
                                                       if amqp_url.endswith("//") else amqp_url))
 
 
-@pytest.fixture
-def namespace(amqp_url):
-    """A namespace of its own for this test's exchanges and queues, deleted afterwards."""
-    from treffpunkt_shared.messaging.topology import Topology
-    ns = f"t-{uuid.uuid4().hex[:10]}"
-    yield ns
-    topology = Topology(ns)
+def delete_namespace(amqp_url: str, namespace: str, *, retry_delays_ms=()) -> list[str]:
+    """Delete a namespace's exchanges and queues: those of the default topology, of the retry ladder
+    ``retry_delays_ms`` (processes started elsewhere, e.g. a LocalStack, declared them) and every one this process
+    declared. Deleting a queue that is not there is fine. Returns the names deleted."""
+    from treffpunkt_shared.messaging.topology import Topology, declared_queue_names
+    names = {q.name for q in Topology(namespace).all_queues()} | declared_queue_names(namespace) | {f"{namespace}.probe"}
+    if retry_delays_ms:
+        names |= {q.name for q in Topology(namespace, retry_delays_ms=tuple(retry_delays_ms)).all_queues()}
+    topology = Topology(namespace)
     conn = pika_connection(amqp_url)
     try:
         ch = conn.channel()
-        for q in topology.all_queues():
-            ch.queue_delete(q.name)
-        ch.queue_delete(f"{ns}.probe")
+        for name in sorted(names):
+            ch.queue_delete(name)
         ch.exchange_delete(topology.events.name)
         ch.exchange_delete(topology.direct.name)
     finally:
         conn.close()
+    return sorted(names) + [topology.events.name, topology.direct.name]
+
+
+@pytest.fixture
+def namespace(amqp_url):
+    """A namespace of its own for this test's exchanges and queues, deleted afterwards."""
+    ns = f"t-{uuid.uuid4().hex[:10]}"
+    yield ns
+    delete_namespace(amqp_url, ns)
 
 
 class Broker:

@@ -34,6 +34,15 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Queue names declared by this process, per namespace: what a test's clean-up must delete, whatever retry
+# ladder the test chose (the queues' names depend on it).
+_DECLARED: dict[str, set[str]] = {}
+
+
+def declared_queue_names(namespace: str) -> set[str]:
+    return set(_DECLARED.get(namespace, ()))
+
+
 @dataclass(frozen=True)
 class Topology:
     namespace: str = "treffpunkt"
@@ -101,14 +110,6 @@ class Topology:
             queue.bind(channel).declare()
             _DECLARED.setdefault(self.namespace, set()).add(queue.name)
 
-
-# Queue names declared by this process, per namespace: what a test's clean-up must delete, whatever retry
-# ladder the test chose (the queues' names depend on it).
-_DECLARED: dict[str, set[str]] = {}
-
-
-def declared_queue_names(namespace: str) -> set[str]:
-    return set(_DECLARED.get(namespace, ()))
 
     def definitions(self) -> dict:
         """The same topology in RabbitMQ's definitions format, for operators (deploy/rabbitmq/definitions.json)."""

@@ -77,10 +77,13 @@ def test_dropping_removes_just_that_dead_letter_and_the_others_stay_in_order_wit
     for n in range(3):
         broker.publish_raw(topology.direct.name, dead, f"body {n}".encode(), content_type="application/json",
                            message_id=f"m{n}", headers={"x-dead-reason": f"reason {n}"})
-    assert command(settings, "drop", "m1") == (0, ['{"dropped": 1, "kept": 2}'])
+    broker.publish_raw(topology.direct.name, dead, b"a mail", content_type="application/json", message_id="m3",
+                       headers={"x-dead-reason": "550 5.1.1 <erika.muster@example.org>: user unknown"})
+    assert command(settings, "drop", "m1") == (0, ['{"dropped": 1, "kept": 3}'])
     code, lines = command(settings, "list")
     assert [(json.loads(line)["message_id"], json.loads(line)["reason"]) for line in lines] == [
-        ("m0", "reason 0"), ("m2", "reason 2")]
+        ("m0", "reason 0"), ("m2", "reason 2"), ("m3", "550 5.1.1 <<E-Mail>>: user unknown")]
+    assert command(settings, "drop", "m3")[0] == 0
     assert command(settings, "show", "m2") == (0, ["body 2"])
     assert command(settings, "drop", "--all")[0] == 2  # refused: dropping is one id at a time
     assert broker.count(dead) == 2

@@ -16,6 +16,7 @@ from typing import Callable
 
 from kombu import Exchange, Producer, Queue
 
+from ..logs import mask_emails
 from .connection import CONFIRM_TIMEOUT_SECONDS, connect
 
 
@@ -81,10 +82,12 @@ def remove_dead_letters(amqp_url: str, exchange: Exchange, queue_name: str,
 
 
 def describe(message) -> dict:
-    """What an operator may see of a dead letter without its body (the body can hold personal data)."""
+    """What an operator may see of a dead letter without its body (the body can hold personal data; so can the
+    reason, where an SMTP server's answer quotes the address: masked as in the logs)."""
     headers = message.headers or {}
+    reason = headers.get("x-dead-reason")
     return {"message_id": message.properties.get("message_id"), "type": message.properties.get("type"),
             "original_routing_key": headers.get("x-original-routing-key"),
-            "reason": headers.get("x-dead-reason"), "dead_lettered_at": headers.get("x-dead-lettered-at"),
+            "reason": mask_emails(str(reason)) if reason is not None else None, "dead_lettered_at": headers.get("x-dead-lettered-at"),
             "dead_lettered_by": headers.get("x-dead-lettered-by"), "attempts": headers.get("x-attempt"),
             "bytes": len(raw_body(message))}

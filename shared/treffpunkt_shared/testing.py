@@ -90,10 +90,10 @@ def delete_namespace(amqp_url: str, namespace: str, *, retry_delays_ms=()) -> li
     ``retry_delays_ms`` (processes started elsewhere, e.g. a LocalStack, declared them) and every one this process
     declared. Deleting a queue that is not there is fine. Returns the names deleted."""
     from treffpunkt_shared.messaging.topology import Topology, declared_queue_names
-    names = {q.name for q in Topology(namespace).all_queues()} | declared_queue_names(namespace) | {f"{namespace}.probe"}
+    topology = Topology(namespace)
+    names = {q.name for q in topology.all_queues()} | declared_queue_names(namespace) | {f"{namespace}.probe"}
     if retry_delays_ms:
         names |= {q.name for q in Topology(namespace, retry_delays_ms=tuple(retry_delays_ms)).all_queues()}
-    topology = Topology(namespace)
     conn = pika_connection(amqp_url)
     try:
         ch = conn.channel()

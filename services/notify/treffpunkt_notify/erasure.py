@@ -43,21 +43,18 @@ from treffpunkt_shared.messaging.dead_letters import remove_dead_letters
 from treffpunkt_shared.messaging.topology import Topology
 from treffpunkt_shared.timeutil import utcnow
 
+from .emails import ORGANISER_KINDS
 from .models import erased_registrations, mails, outbox, recipients
 
 log = logging.getLogger("treffpunkt.notify.erasure")
 
-_ORGANISER_KINDS = ("organiser_digest", "organiser_mail_failed")
 _TOMBSTONED = sa.select(erased_registrations.c.registration_id)
 # A transaction that races an erasure commits seconds after it (one chunk, one event): a day is ample. Sweeping
 # only the day's tombstones keeps a round's sweep at a scan of the tombstones' ids and an index probe for each
 # recent one, where all tombstones (every registration once its retention time is over) would cost a scan of
 # the whole mails table each round.
 RACE_WINDOW = timedelta(days=1)
-
-
-_UNSCRUBBED = sa.select(erased_registrations.c.registration_id).where(
-    erased_registrations.c.dead_letters_scrubbed_at.is_(None))
+_UNSCRUBBED = _TOMBSTONED.where(erased_registrations.c.dead_letters_scrubbed_at.is_(None))
 SCRUB_BATCH = 1000  # tombstones per pass through the dead-letter queue (retention erases whole meetings)
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -80,7 +77,7 @@ def erase_registration(tx: sa.Connection, registration_id: str, meeting_id: str)
     # Organisers' digests name the registrations they list in their source body (ids only).
     marker = registration_id.encode()
     digests = [r.id for r in tx.execute(sa.select(mails.c.id, mails.c.source_body).where(
-        mails.c.meeting_id == meeting_id, mails.c.kind.in_(_ORGANISER_KINDS))) if marker in bytes(r.source_body)]
+        mails.c.meeting_id == meeting_id, mails.c.kind.in_(ORGANISER_KINDS))) if marker in bytes(r.source_body)]
     if digests:
         deleted += tx.execute(mails.delete().where(mails.c.id.in_(digests))).rowcount
     # A dead letter of one of their mails names the registration in its body (the event's payload, or a
@@ -111,10 +108,10 @@ def sweep_erased(tx: sa.Connection, *, erased_since: datetime | None = None) -> 
 
 
 def _delete_mails_and_recipients(tx: sa.Connection, registration_ids) -> tuple[list, list]:
-    """``registration_ids``: a list, or a select of them. The deleted mails (registration and source message
-    id) and recipients rows (registration id)."""
+    """``registration_ids``: a list, or a select of them. The registration ids of the deleted mails and of the
+    deleted recipients rows."""
     deleted_mails = tx.execute(mails.delete().where(mails.c.registration_id.in_(registration_ids))
-                               .returning(mails.c.registration_id, mails.c.source_message_id)).all()
+                               .returning(mails.c.registration_id)).all()
     deleted_recipients = tx.execute(recipients.delete().where(recipients.c.registration_id.in_(registration_ids))
                                     .returning(recipients.c.registration_id)).all()
     return deleted_mails, deleted_recipients

@@ -11,15 +11,13 @@ from treffpunkt_shared.contracts import ADMINISTRATOR
 from treffpunkt_shared.logs import log_event
 
 from . import catalogue
+from .emails import ORGANISER_KINDS
 from .handlers import Source
 from .handlers import queue_prepared
 from .models import organiser_access
 from .read_models import meeting_row
 
 log = logging.getLogger("treffpunkt.notify.notices")
-
-ORGANISER_KINDS = ("organiser_digest", "organiser_mail_failed")
-
 
 def current_organisers(conn: sa.Connection, meeting_id: str, organisers: list[dict]) -> list[dict]:
     """``organisers`` (the contacts of the meeting's last ``meeting.*`` event) without those whose access the

@@ -77,7 +77,8 @@ class Scheduler:
         self.engine = engine
         self.settings = settings
         # Where a mail that cannot be rendered goes, as one the SMTP server refused for good goes from the sender.
-        self.dead_letter_queue = topology_for(settings).dead_letter_queue_name("notify")
+        self.topology = topology_for(settings)
+        self.dead_letter_queue = self.topology.dead_letter_queue_name("notify")
         self.on_failed = warn_organisers(settings)
         self.clock = clock
         self.interval = settings.scheduler_interval_s if interval_seconds is None else interval_seconds
@@ -118,7 +119,7 @@ class Scheduler:
         return deleted
 
     def scrub_dead_letters(self) -> int:
-        return scrub_dead_letters(self.engine, self.settings.amqp_url, topology_for(self.settings))
+        return scrub_dead_letters(self.engine, self.settings.amqp_url, self.topology)
 
     # ----------------------------------------------------------------------------------- agenda changes
     def send_agenda_changes(self) -> int:

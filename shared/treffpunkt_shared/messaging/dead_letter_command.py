@@ -37,16 +37,27 @@ def run(argv: list[str], settings, service: str, out: TextIO = sys.stdout) -> in
 
     if action == "list" and not args:
         listed = []
-        through(lambda message: listed.append(describe(message)) or KEEP)
-        for entry in listed:
-            print(json.dumps(entry, ensure_ascii=False, default=str), file=out)
+
+        def listing(message) -> str:
+            listed.append(json.dumps(describe(message), ensure_ascii=False, default=str))
+            return KEEP
+
+        through(listing)
+        for line in listed:
+            print(line, file=out)
         return 0
     if action == "show" and ids:
-        bodies = []
-        through(lambda message: (bodies.append(raw_body(message)) if chosen(message) else None) or KEEP)
-        for body in bodies:
-            print(body.decode("utf-8", errors="replace"), file=out)
-        return 0 if bodies else 1
+        shown = []
+
+        def showing(message) -> str:
+            if chosen(message):
+                shown.append(raw_body(message).decode("utf-8", errors="replace"))
+            return KEEP
+
+        through(showing)
+        for body in shown:
+            print(body, file=out)
+        return 0 if shown else 1
     if action in ("replay", "drop") and (ids or (every and action == "replay")):
         verdict = REPLAY if action == "replay" else REMOVE
         counts = through(lambda message: verdict if chosen(message) else KEEP)

@@ -88,6 +88,7 @@ def describe(message) -> dict:
     reason = headers.get("x-dead-reason")
     return {"message_id": message.properties.get("message_id"), "type": message.properties.get("type"),
             "original_routing_key": headers.get("x-original-routing-key"),
-            "reason": mask_emails(str(reason)) if reason is not None else None, "dead_lettered_at": headers.get("x-dead-lettered-at"),
+            "reason": mask_emails(str(reason)) if reason is not None else None,
+            "dead_lettered_at": headers.get("x-dead-lettered-at"),
             "dead_lettered_by": headers.get("x-dead-lettered-by"), "attempts": headers.get("x-attempt"),
             "bytes": len(raw_body(message))}
